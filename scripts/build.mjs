@@ -1,0 +1,27 @@
+// Builds usher: a small entry (dist/usher.cjs) that installs signal handlers, then loads the
+// bundled rest (dist/usher-main.cjs) through a V8 code cache made here by one warm-up run.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['koffi'],
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'none',
+  define: { USHER_VERSION: JSON.stringify(version) },
+  logLevel: 'warning',
+};
+
+rmSync('dist', { recursive: true, force: true });
+await build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/usher.cjs' });
+await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/usher-main.cjs' });
+execFileSync(process.execPath, ['dist/usher.cjs', '--log-level', 'silent', '--', process.execPath, '-e', '0'], {
+  env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1' },
+  stdio: 'inherit',
+});

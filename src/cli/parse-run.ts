@@ -1,0 +1,65 @@
+import { Command, CommanderError } from 'commander';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
+import { OPTIONS, type OptionSpec } from '../config/options.js';
+import { buildConfig, type CliValues } from '../config/resolve.js';
+
+export type ParseResult = { kind: 'run'; config: Config } | { kind: 'printed' };
+
+function flags(option: OptionSpec): string {
+  const long = `--${option.name}${option.value ? ` <${option.value}>` : ''}`;
+  return option.short ? `-${option.short}, ${long}` : long;
+}
+
+function describe(option: OptionSpec): string {
+  const notes = [option.env ? `env ${option.env}` : undefined, `default: ${option.default}`, option.compat && `as ${option.compat}`];
+  return `${option.help} (${notes.filter(Boolean).join('; ')})`;
+}
+
+function program(version: string, write: (text: string) => void): Command {
+  const command = new Command('usher')
+    .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json]\n       usher status [--json]')
+    .description('A PID 1 for containers: forwards signals, reaps zombies, stops gracefully.')
+    .argument('[command...]', 'the app to run, found through PATH')
+    .version(version, '--version')
+    .helpOption('-h, --help')
+    .passThroughOptions()
+    .allowExcessArguments()
+    .exitOverride()
+    .configureOutput({ writeOut: write, writeErr: () => undefined });
+  for (const option of OPTIONS) {
+    if (option.kind === 'list') {
+      command.option(flags(option), describe(option), (value: string, previous: string[] = []) => [...previous, value]);
+    } else {
+      command.option(flags(option), describe(option));
+    }
+  }
+  return command;
+}
+
+/** argv (without node and script) + environment -> the run configuration, or help/version printed. */
+export function parseRun(argv: readonly string[], env: NodeJS.ProcessEnv, version: string, write: (text: string) => void): ParseResult {
+  const cmd = program(version, write);
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return { kind: 'printed' };
+      throw new ConfigError(error.message.replace(/^error: /, ''));
+    }
+    throw error;
+  }
+  const opts = cmd.opts<Record<string, string | string[] | boolean | undefined>>();
+  const cli = new Map<string, readonly string[] | true>();
+  for (const option of OPTIONS) {
+    const value = opts[camel(option.name)];
+    if (value === true) cli.set(option.name, true);
+    else if (typeof value === 'string') cli.set(option.name, [value]);
+    else if (Array.isArray(value)) cli.set(option.name, value);
+  }
+  return { kind: 'run', config: buildConfig(cmd.args, cli as CliValues, env) };
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}

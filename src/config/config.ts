@@ -1,0 +1,24 @@
+import type { LogFormat, LogLevel } from '../log/levels.js';
+
+export interface HttpAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Everything usher needs to run one app; built once, before the app starts, then read-only. */
+export interface Config {
+  readonly command: readonly string[];
+  readonly singleChild: boolean;
+  /** Received signal -> signal sent to the app; 0 drops it. */
+  readonly rewrite: ReadonlyMap<number, number>;
+  readonly drainMs: number;
+  /** Why the drain has its value; logged at start because a 5s default surprises otherwise. */
+  readonly drainSource: 'flag' | 'env' | 'kubernetes' | 'default';
+  readonly graceMs: number;
+  readonly stopSignal: number | undefined;
+  readonly exitMap: ReadonlyMap<number, number>;
+  readonly http: HttpAddress | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly platform: import('./platform.js').Platform;
+}

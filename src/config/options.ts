@@ -1,0 +1,56 @@
+/**
+ * The one table of usher's options. It feeds the command-line parser, the USHER_* environment
+ * mapping, `--help` and the README's option table (scripts/options-doc.ts), so they cannot drift.
+ * Values are parsed and validated in config/resolve.ts, next to the defaults they replace.
+ */
+export type OptionKind = 'boolean' | 'value' | 'list';
+
+export interface OptionSpec {
+  /** Long flag without dashes; also the key of the raw value. */
+  readonly name: string;
+  readonly short?: string;
+  /** Placeholder shown in help for value and list options. */
+  readonly value?: string;
+  readonly kind: OptionKind;
+  /** The environment twin; lists take a comma-separated value there. */
+  readonly env?: string;
+  readonly default: string;
+  readonly help: string;
+  /** Accepted for compatibility with tini or dumb-init; documented, not a knob of its own. */
+  readonly compat?: string;
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'single-child', short: 'c', kind: 'boolean', env: 'USHER_SINGLE_CHILD', default: 'off',
+    help: 'signals go to the app only, not its process group; the app is not put in a session of its own' },
+  { name: 'rewrite', short: 'r', value: 'FROM:TO', kind: 'list', env: 'USHER_REWRITE', default: 'none',
+    help: 'rewrite a received signal before forwarding it (names or numbers; TO = 0 drops it); repeatable' },
+  { name: 'drain', value: 'DURATION', kind: 'value', env: 'USHER_DRAIN', default: '0 (5s when KUBERNETES_SERVICE_HOST is set)',
+    help: 'after TERM/INT: time usher reports not-ready while the app still serves, before the stop signal' },
+  { name: 'grace', value: 'DURATION', kind: 'value', env: 'USHER_GRACE', default: '10s',
+    help: 'after the stop signal (or the app\'s own exit), time before SIGKILL of the whole process group' },
+  { name: 'stop-signal', value: 'SIG', kind: 'value', env: 'USHER_STOP_SIGNAL', default: 'the received one, rewritten',
+    help: 'signal that starts the app\'s graceful stop' },
+  { name: 'stop-budget', value: 'DURATION', kind: 'value', env: 'USHER_STOP_BUDGET', default: 'the platform\'s (Kubernetes 30s, Docker 10s, Heroku 30s)',
+    help: 'time the platform allows between its stop signal and its SIGKILL; usher warns when drain + grace exceed it' },
+  { name: 'exit-map', value: 'FROM:TO', kind: 'list', env: 'USHER_EXIT_MAP', default: 'none',
+    help: 'remap usher\'s exit code, e.g. 143:0 so a clean stop counts as success; repeatable' },
+  { name: 'expect-exit', short: 'e', value: 'CODE', kind: 'list', default: 'none', compat: 'tini -e',
+    help: 'same as --exit-map CODE:0' },
+  { name: 'http', value: '[HOST:]PORT', kind: 'value', env: 'USHER_HTTP', default: 'off',
+    help: 'serve probes over HTTP: /livez, /readyz, /startupz, /status (PORT alone binds every interface; 0 picks a free port)' },
+  { name: 'log-level', value: 'LEVEL', kind: 'value', env: 'USHER_LOG_LEVEL', default: 'info',
+    help: 'trace, debug, info, warn, error, fatal or silent' },
+  { name: 'verbose', short: 'v', kind: 'boolean', default: 'off', compat: 'dumb-init -v',
+    help: 'same as --log-level debug' },
+  { name: 'log-format', value: 'FORMAT', kind: 'value', env: 'USHER_LOG_FORMAT', default: 'json',
+    help: 'json (pino lines on stderr) or text (for people)' },
+  { name: 'subreaper', short: 's', kind: 'boolean', default: 'automatic', compat: 'tini -s',
+    help: 'accepted for tini compatibility: usher always becomes a child subreaper when it is not PID 1' },
+  { name: 'group', short: 'g', kind: 'boolean', default: 'on', compat: 'tini -g',
+    help: 'accepted for tini compatibility: signals go to the process group unless --single-child' },
+];
+
+export function optionFlag(spec: OptionSpec): string {
+  return `--${spec.name}`;
+}

@@ -1,0 +1,58 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpAddress } from '../config/config.js';
+import type { State } from '../lifecycle/types.js';
+import type { Logger } from '../log/logger.js';
+import { probeAnswer, type ProbeKind } from './probe-answer.js';
+
+export interface ProbeServer {
+  readonly address: HttpAddress;
+  close(): Promise<void>;
+}
+
+const ROUTES: Record<string, ProbeKind | 'status'> = { '/livez': 'live', '/readyz': 'ready', '/startupz': 'startup', '/status': 'status' };
+
+/**
+ * The optional probe server: GET/HEAD only, no request body read, small bounded headers and a
+ * request timeout, so a broken or hostile client cannot tie usher up. It never shows the app's
+ * argv or environment (they hold secrets).
+ */
+export function startProbeServer(options: { address: HttpAddress; state: () => State; log: Logger }): Promise<ProbeServer> {
+  const server = createServer({ maxHeaderSize: 8192, requestTimeout: 5000, headersTimeout: 5000, keepAliveTimeout: 5000 }, (request, response) => {
+    handle(request, response, options.state());
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.address.port, options.address.host, () => {
+      server.off('error', reject);
+      const bound = server.address() as AddressInfo;
+      const address = { host: bound.address, port: bound.port };
+      options.log.info({ address: `${bound.address}:${bound.port}` }, 'probe server listening');
+      server.on('error', (error) => options.log.error({ err: error }, 'probe server error'));
+      resolve({ address, close: () => new Promise((done) => server.close(() => done())) });
+    });
+  });
+}
+
+function handle(request: IncomingMessage, response: ServerResponse, state: State): void {
+  const route = ROUTES[(request.url ?? '').split('?')[0] ?? ''];
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    return send(response, request, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
+  }
+  if (!route) return send(response, request, 404, { error: 'not found' });
+  if (route === 'status') {
+    return send(response, request, 200, { phase: state.phase, ready: state.ready, reason: state.reason, appPid: state.appPid, exitCode: state.exitCode });
+  }
+  const answer = probeAnswer(route, state);
+  send(response, request, answer.ok ? 200 : 503, { ok: answer.ok, phase: state.phase, reason: answer.reason });
+}
+
+function send(response: ServerResponse, request: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = `${JSON.stringify(body)}\n`;
+  response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', ...headers });
+  response.end(request.method === 'HEAD' ? undefined : text);
+}

@@ -1,0 +1,67 @@
+/** The phases of design §1, in order. */
+export type Phase = 'initializing' | 'running' | 'draining' | 'stopping' | 'exited';
+
+export type TimerName = 'drain' | 'grace';
+
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
+
+/** What the machine needs to know of the configuration; nothing here does I/O. */
+export interface MachineConfig {
+  readonly rewrite: ReadonlyMap<number, number>;
+  readonly drainMs: number;
+  readonly graceMs: number;
+  readonly stopSignal: number | undefined;
+  readonly singleChild: boolean;
+  readonly exitMap: ReadonlyMap<number, number>;
+  /** The platform signals every process itself (Heroku): never send the app a second stop signal. */
+  readonly platformSignalsApp: boolean;
+}
+
+export interface AppExit {
+  readonly code: number | null;
+  readonly signal: number | null;
+}
+
+export interface State {
+  readonly phase: Phase;
+  readonly ready: boolean;
+  /** Why not ready, for probes and logs; null when ready. */
+  readonly reason: string | null;
+  readonly appPid: number | null;
+  readonly appExit: AppExit | null;
+  /** The signal that starts the app's graceful stop, fixed by the first TERM/INT. */
+  readonly stopSignal: number | null;
+  /** Set once the stop signal went out (or the app exited): the grace timer runs from then. */
+  readonly graceStarted: boolean;
+  readonly exitCode: number | null;
+}
+
+export type Event =
+  | { readonly type: 'start' }
+  | { readonly type: 'spawned'; readonly pid: number }
+  | { readonly type: 'spawnFailed'; readonly code: number; readonly message: string }
+  | { readonly type: 'signal'; readonly signal: number }
+  | { readonly type: 'timer'; readonly name: TimerName }
+  | { readonly type: 'appExited'; readonly code: number | null; readonly signal: number | null }
+  /** Answer to `checkGroup`: how many live processes are left in the app's process group. */
+  | { readonly type: 'groupChecked'; readonly live: number };
+
+export type Effect =
+  | { readonly type: 'spawnApp' }
+  /** `scope` group: the app's whole process group; app: the app's pid only. */
+  | { readonly type: 'signalApp'; readonly signal: number; readonly scope: 'group' | 'app' }
+  /** Job control: after forwarding TSTP/TTIN/TTOU usher stops itself, like the shell expects. */
+  | { readonly type: 'stopSelf' }
+  | { readonly type: 'setTimer'; readonly name: TimerName; readonly ms: number }
+  | { readonly type: 'clearTimer'; readonly name: TimerName }
+  /** Keep reporting `groupChecked` (after each reap and periodically) until the group is empty. */
+  | { readonly type: 'checkGroup' }
+  /** Readiness or phase changed: state files, markers and the HTTP server pick it up. */
+  | { readonly type: 'publish' }
+  | { readonly type: 'log'; readonly level: LogLevelName; readonly msg: string; readonly fields?: Readonly<Record<string, unknown>> }
+  | { readonly type: 'exit'; readonly code: number };
+
+export interface Transition {
+  readonly state: State;
+  readonly effects: readonly Effect[];
+}

@@ -1,0 +1,112 @@
+import { readdirSync, writeSync } from 'node:fs';
+import { parseRun } from './cli/parse-run.js';
+import type { Config, HttpAddress } from './config/config.js';
+import { formatDuration } from './config/duration.js';
+import { ConfigError } from './config/errors.js';
+import { signalName } from './config/signals.js';
+import type { State } from './lifecycle/types.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { nodeOptionsAppliedToUsher } from './process/app-env.js';
+import type { SignalIntake } from './process/signal-intake.js';
+import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
+import { loadLibc, type Libc } from './reaper/libc.js';
+import { Reaper } from './reaper/reaper.js';
+import { supervise, type Supervisor } from './runtime/supervise.js';
+
+declare const USHER_VERSION: string;
+
+/**
+ * usher, top to bottom: parse, prepare the process (subreaper, descriptors, terminal), spawn and
+ * supervise, then log what the app need not wait for. Before the app starts usher may bail out
+ * (exit 2, or 126/127); after it starts usher must never die and leave the app alone.
+ * 1. Signal handlers are already in place: entry.ts installed them before loading this file.
+ */
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: SignalIntake): void {
+  // 2. Configuration: flags, then USHER_* variables. A bad value stops usher here, with exit 2.
+  const config = parseOrExit(argv, env);
+  const log = createLogger(config.logLevel, config.logFormat);
+
+  // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
+  //    and the terminal handed over when interactive. All need libc; without it, carry on.
+  const libc = loadLibc();
+  const ownChildren = new Set<number>();
+  let tty: TtyHandover | undefined;
+  let reaper: Reaper | undefined;
+  if (!(libc instanceof Error)) {
+    if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
+    closeInheritedDescriptors(libc);
+    if (!config.singleChild) tty = prepareTtyHandover(libc, env.PATH);
+    reaper = new Reaper(libc, (pid) => ownChildren.has(pid));
+  }
+
+  // 4. Spawn and supervise: from here on, every failure of usher's own must take the app down with it.
+  const cwd = process.cwd();
+  let supervisor: Supervisor | undefined;
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'usher failed: killing the app');
+    supervisor?.killApp();
+    process.exit(1);
+  });
+  // A plain 'exit' hook, not signal-exit: that library takes SIGPOLL for a signal nobody
+  // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
+  process.on('exit', () => supervisor?.killApp());
+  supervisor = supervise({
+    config, log, reaper, ownChildren, tty, cwd, env, signals,
+    // 5. After the spawn: nothing of this delays the app.
+    afterSpawn: () => {
+      process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
+      logStart(log, config, libc, tty);
+      if (config.http) startHttp(config.http, log, () => supervisor!.state());
+    },
+  });
+}
+
+/** After the app started, a failure to serve probes is logged, never fatal. */
+function startHttp(address: HttpAddress, log: Logger, state: () => State): void {
+  import('./http/probe-server.js')
+    .then(({ startProbeServer }) => startProbeServer({ address, state, log }))
+    .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
+}
+
+function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  try {
+    const parsed = parseRun(argv, env, USHER_VERSION, (text) => writeSync(1, text));
+    if (parsed.kind === 'printed') process.exit(0);
+    return parsed.config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    writeSync(2, `usher: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
+/** Descriptors usher inherited without close-on-exec would otherwise reach the app. */
+function closeInheritedDescriptors(libc: Libc): void {
+  for (const entry of readdirSync('/proc/self/fd')) {
+    const fd = Number(entry);
+    if (fd > 2) libc.setCloseOnExec(fd);
+  }
+}
+
+function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined): void {
+  log.info({
+    version: USHER_VERSION,
+    command: config.command[0],
+    args: config.command.length - 1,
+    role: process.pid === 1 ? 'pid1' : 'subreaper',
+    signals: config.singleChild ? 'app only' : 'process group',
+    terminal: tty ? 'handed to the app' : 'none',
+    rewrite: Object.fromEntries([...config.rewrite].map(([from, to]) => [signalName(from), to === 0 ? 'drop' : signalName(to)])),
+    drain: formatDuration(config.drainMs),
+    grace: formatDuration(config.graceMs),
+    stopSignal: config.stopSignal === undefined ? 'as received' : signalName(config.stopSignal),
+    platform: config.platform.name,
+  }, 'usher started');
+  if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
+  const budget = config.platform.stopBudgetMs;
+  if (budget !== undefined && config.drainMs + config.graceMs > budget) {
+    log.warn(`drain ${formatDuration(config.drainMs)} + grace ${formatDuration(config.graceMs)} exceed the ${config.platform.name} stop budget of ${formatDuration(budget)}: the platform will SIGKILL first (raise terminationGracePeriodSeconds / the stop timeout, or set --stop-budget)`);
+  }
+  if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
+  if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');
+}

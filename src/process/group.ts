@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The fields of /proc/PID/stat usher needs; the command name may hold spaces and parentheses. */
+export function readStat(pid: number | string): { state: string; ppid: number; pgrp: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
+}
+
+/** Live (not zombie) processes in process group `pgid`. */
+export function liveGroupMembers(pgid: number): number {
+  // The common case first: no member at all, not even a zombie, and no /proc scan needed.
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 0;
+  }
+  let count = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(entry);
+    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') count += 1;
+  }
+  return count;
+}
+
+/**
+ * Sends a signal to a pid (or to a group when negative). A target already gone is not an error;
+ * neither is one usher may not signal (EPERM: a member changed user): usher must not die of it.
+ */
+export function sendSignal(target: number, signal: number): boolean {
+  try {
+    process.kill(target, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}

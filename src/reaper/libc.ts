@@ -1,0 +1,75 @@
+/** The few libc calls Node does not offer, through koffi (design §3). */
+export interface Libc {
+  /** waitpid(pid, WNOHANG | __WALL): the pid when it was reaped, 0 when still running, -1 on error. */
+  reapIfExited(pid: number): number;
+  setChildSubreaper(): boolean;
+  /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
+  releaseControllingTerminal(fd: number): boolean;
+  /** The session that has `fd` as controlling terminal, or -1. */
+  terminalSession(fd: number): number;
+  getsid(pid: number): number;
+  /** The foreground process group of the terminal on `fd`, or -1. */
+  foregroundGroup(fd: number): number;
+  /** Marks fd close-on-exec, so it never leaks into the app. */
+  setCloseOnExec(fd: number): boolean;
+}
+
+const WNOHANG = 1;
+const WALL = 0x40000000;
+const PR_SET_CHILD_SUBREAPER = 36;
+const TIOCNOTTY = 0x5422;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+
+type Koffi = typeof import('koffi');
+
+/**
+ * koffi's index.js loads https, zlib and crypto for its installer (about 12 ms); usher only needs
+ * the prebuilt native module, so it loads that straight away (glibc build, then musl) and falls
+ * back to the package entry when the layout is not the expected one.
+ */
+function requireKoffi(): Koffi {
+  // koffi is native: kept out of the bundle and required from node_modules at run time.
+  const root = require.resolve('koffi/package.json').slice(0, -'package.json'.length);
+  const arch = ({ x64: 'x64', arm64: 'arm64', ia32: 'ia32', arm: 'armhf' } as Record<string, string>)[process.arch];
+  if (process.platform === 'linux' && arch) {
+    for (const libc of ['linux', 'musl']) {
+      try {
+        return require(`${root}build/koffi/${libc}_${arch}/koffi.node`) as Koffi;
+      } catch {
+        // not this libc's build (or not there): try the next
+      }
+    }
+  }
+  return require('koffi') as Koffi;
+}
+
+/**
+ * Loads koffi and binds libc from the running process itself (dlopen(NULL)), so the same
+ * code finds glibc on Debian and musl on Alpine. Returns the error when koffi cannot load.
+ */
+export function loadLibc(): Libc | Error {
+  try {
+    const koffi = requireKoffi();
+    const self = koffi.load(null as unknown as string);
+    const waitpid = self.func('int waitpid(int pid, _Out_ int *status, int options)');
+    const prctl = self.func('int prctl(int option, ...)');
+    const ioctl = self.func('int ioctl(int fd, unsigned long request, ...)');
+    const fcntl = self.func('int fcntl(int fd, int cmd, ...)');
+    const tcgetsid = self.func('int tcgetsid(int fd)');
+    const getsid = self.func('int getsid(int pid)');
+    const tcgetpgrp = self.func('int tcgetpgrp(int fd)');
+    const status = [0];
+    return {
+      reapIfExited: (pid) => waitpid(pid, status, WNOHANG | WALL) as number,
+      setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
+      releaseControllingTerminal: (fd) => ioctl(fd, TIOCNOTTY, 'int', 0) === 0,
+      terminalSession: (fd) => tcgetsid(fd) as number,
+      getsid: (pid) => getsid(pid) as number,
+      foregroundGroup: (fd) => tcgetpgrp(fd) as number,
+      setCloseOnExec: (fd) => fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) === 0,
+    };
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}

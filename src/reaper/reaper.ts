@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Libc } from './libc.js';
+
+/** Pids of usher's direct children, zombies included, from every thread's children list. */
+export function listChildren(): number[] {
+  const pids: number[] = [];
+  let tasks: string[];
+  try {
+    tasks = readdirSync('/proc/self/task');
+  } catch {
+    return pids;
+  }
+  for (const task of tasks) {
+    let text = '';
+    try {
+      text = readFileSync(`/proc/self/task/${task}/children`, 'latin1');
+    } catch {
+      continue; // the thread ended between readdir and read
+    }
+    for (const word of text.split(' ')) if (word) pids.push(Number(word));
+  }
+  return pids;
+}
+
+/**
+ * Reaps orphans: children usher did not spawn itself (libuv reaps those by pid, and would never
+ * learn of their exit if anyone else reaped them first). Never waitpid(-1).
+ */
+export class Reaper {
+  total = 0;
+
+  constructor(
+    private readonly libc: Libc,
+    private readonly isOwnChild: (pid: number) => boolean,
+  ) {}
+
+  /** One pass; repeats while it finds zombies, since SIGCHLDs coalesce during a burst. */
+  reap(): number[] {
+    const reaped: number[] = [];
+    for (;;) {
+      let found = 0;
+      for (const pid of listChildren()) {
+        if (this.isOwnChild(pid)) continue;
+        if (this.libc.reapIfExited(pid) === pid) {
+          reaped.push(pid);
+          found += 1;
+        }
+      }
+      if (found === 0) break;
+    }
+    this.total += reaped.length;
+    return reaped;
+  }
+}

@@ -1,0 +1,158 @@
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Config } from '../config/config.js';
+import { SIG, signalName } from '../config/signals.js';
+import { initialState, transition } from '../lifecycle/machine.js';
+import type { Effect, Event, MachineConfig, State, TimerName } from '../lifecycle/types.js';
+import type { Logger } from '../log/logger.js';
+import { liveGroupMembers, sendSignal } from '../process/group.js';
+import type { SignalIntake } from '../process/signal-intake.js';
+import { spawnApp } from '../process/spawn-app.js';
+import type { TtyHandover } from '../process/tty.js';
+import type { Reaper } from '../reaper/reaper.js';
+
+export interface SuperviseOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly reaper: Reaper | undefined;
+  /** Pids usher spawned itself: libuv reaps them, the reaper must not. */
+  readonly ownChildren: Set<number>;
+  readonly tty: TtyHandover | undefined;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly signals: SignalIntake;
+  /** Called once the app runs: the place to load what the app need not wait for. */
+  readonly afterSpawn: () => void;
+}
+
+export interface Supervisor {
+  readonly state: () => State;
+  readonly subscribe: (listener: (state: State) => void) => void;
+  /** Last resort when usher itself failed: SIGKILL whatever of the app is left. */
+  readonly killApp: () => void;
+}
+
+const GROUP_POLL_MS = 100;
+
+/**
+ * Runs the lifecycle machine against the real world: turns signals, timers, child exits and
+ * reaps into events, and carries out the effects the machine returns.
+ */
+export function supervise(options: SuperviseOptions): Supervisor {
+  const { config, log, reaper } = options;
+  const machine: MachineConfig = {
+    rewrite: config.rewrite, drainMs: config.drainMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
+    singleChild: config.singleChild, exitMap: config.exitMap, platformSignalsApp: config.platform.signalsEveryProcess,
+  };
+  let state = initialState;
+  let app: ChildProcess | undefined;
+  let groupPoll: NodeJS.Timeout | undefined;
+  const timers = new Map<TimerName, NodeJS.Timeout>();
+  const listeners: ((state: State) => void)[] = [];
+  // Giving the terminal to the app makes the kernel send usher one SIGHUP and one SIGCONT.
+  const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
+
+  const dispatch = (event: Event): void => {
+    const next = transition(state, event, machine);
+    state = next.state;
+    for (const effect of next.effects) perform(effect);
+  };
+
+  const checkGroup = (): void => {
+    if (state.phase !== 'stopping' || state.appPid === null) return;
+    dispatch({ type: 'groupChecked', live: liveGroupMembers(state.appPid) });
+  };
+
+  const reap = (): void => {
+    if (!reaper) return;
+    const reaped = reaper.reap();
+    if (reaped.length > 0) log.info({ count: reaped.length, pids: reaped.slice(0, 10), total: reaper.total }, 'orphans reaped');
+    if (groupPoll) checkGroup();
+  };
+
+  let reapScheduled = false;
+  const scheduleReap = (): void => {
+    // SIGCHLDs coalesce anyway; one pass per loop turn catches every zombie there is.
+    if (reapScheduled) return;
+    reapScheduled = true;
+    setImmediate(() => {
+      reapScheduled = false;
+      reap();
+    });
+  };
+
+  function perform(effect: Effect): void {
+    switch (effect.type) {
+      case 'spawnApp':
+        return startApp();
+      case 'signalApp': {
+        if (state.appPid === null) return;
+        const target = effect.scope === 'group' ? -state.appPid : state.appPid;
+        if (!sendSignal(target, effect.signal)) log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
+        return;
+      }
+      case 'stopSelf':
+        process.kill(process.pid, 'SIGSTOP');
+        return;
+      case 'setTimer':
+        clearTimeout(timers.get(effect.name));
+        timers.set(effect.name, setTimeout(() => dispatch({ type: 'timer', name: effect.name }), effect.ms));
+        return;
+      case 'clearTimer':
+        clearTimeout(timers.get(effect.name));
+        timers.delete(effect.name);
+        return;
+      case 'checkGroup':
+        groupPoll ??= setInterval(checkGroup, GROUP_POLL_MS);
+        reap();
+        checkGroup();
+        return;
+      case 'publish':
+        for (const listener of listeners) listener(state);
+        return;
+      case 'log':
+        log[effect.level](effect.fields ?? {}, effect.msg);
+        return;
+      case 'exit':
+        return finish(effect.code);
+    }
+  }
+
+  function startApp(): void {
+    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env: options.env });
+    if (!spawned.ok) return dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
+    app = spawned.child;
+    const pid = spawned.pid;
+    options.ownChildren.add(pid);
+    app.on('exit', (code, signal) => {
+      options.ownChildren.delete(pid);
+      dispatch({ type: 'appExited', code, signal: signal === null ? null : constants.signals[signal] });
+    });
+    options.afterSpawn();
+    dispatch({ type: 'spawned', pid });
+  }
+
+  function finish(code: number): void {
+    clearInterval(groupPoll);
+    for (const timer of timers.values()) clearTimeout(timer);
+    reap();
+    process.exitCode = code;
+    process.exit(code);
+  }
+
+  options.signals.listen((signal) => {
+    if (handoverSignals.delete(signal)) return log.debug({ signal: signalName(signal) }, 'terminal handed to the app');
+    dispatch({ type: 'signal', signal });
+  });
+  if (reaper) process.on('SIGCHLD', scheduleReap);
+  dispatch({ type: 'start' });
+
+  return {
+    state: () => state,
+    subscribe: (listener) => void listeners.push(listener),
+    killApp: () => {
+      if (state.appPid === null || state.phase === 'exited') return;
+      sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
+    },
+  };
+}
