@@ -34,9 +34,16 @@ function matcher(match: string | RegExp | ((line: LogLine) => boolean)): (line: 
   return (line) => match.test(line.msg);
 }
 
+export type StartOptions = SpawnOptions & {
+  env?: NodeJS.ProcessEnv;
+  /** A command that runs usher, e.g. unshare for a PID namespace; `pid` is then the wrapper's. */
+  wrap?: readonly string[];
+};
+
 /** Starts bin/usher with real stdio pipes; stderr is parsed as usher's JSON log lines. */
-export function startUsher(args: readonly string[], options: SpawnOptions & { env?: NodeJS.ProcessEnv } = {}): Run {
-  const child = spawn(USHER, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options, env: { ...process.env, ...options.env } });
+export function startUsher(args: readonly string[], options: StartOptions = {}): Run {
+  const [file, ...fileArgs] = [...(options.wrap ?? []), USHER, ...args] as [string, ...string[]];
+  const child = spawn(file, fileArgs, { stdio: ['pipe', 'pipe', 'pipe'], ...options, env: { ...process.env, ...options.env } });
   const waiters = new Set<() => void>();
   const notify = (): void => {
     for (const waiter of [...waiters]) waiter();
@@ -115,7 +122,7 @@ export function startUsher(args: readonly string[], options: SpawnOptions & { en
 }
 
 /** Runs usher to completion; for quick cases. */
-export async function runUsher(args: readonly string[], options: SpawnOptions & { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Run & Exit> {
+export async function runUsher(args: readonly string[], options: StartOptions & { input?: string } = {}): Promise<Run & Exit> {
   const run = startUsher(args, options);
   run.child.stdin?.end(options.input ?? '');
   const exit = await run.exited;

@@ -1,0 +1,76 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { USHER } from '../helpers/usher.js';
+
+// util-linux `script` runs usher in a real pseudo-terminal, as the session leader that owns it,
+// which is what `docker run -it IMAGE usher -- bash` gives usher.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.log('skipping TTY tests: util-linux `script` is not installed');
+
+function interactive(command: string) {
+  const child = spawn('script', ['-qfec', `exec ${command}`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PS1: 'PROMPT> ', SHELL: '/bin/sh', TERM: 'dumb' },
+  });
+  let screen = '';
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    screen += text;
+    for (const waiter of [...waiters]) waiter();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** Waits until the screen shows `count` occurrences of `text` in all. */
+  const waitFor = (text: string, count = 1): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (screen.split(text).length - 1 >= count) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`timed out waiting for ${JSON.stringify(text)} x${count}; screen:\n${screen}`));
+      }, 20_000);
+      waiters.add(check);
+      check();
+    });
+  return { child, exited, waitFor, type: (text: string) => child.stdin.write(text), screen: () => screen };
+}
+
+describe.skipIf(!hasScript)('interactive use through a real pseudo-terminal', () => {
+  it('gives bash job control: Ctrl-C, Ctrl-Z and fg reach the foreground job, not usher', async () => {
+    const term = interactive(`${USHER} -- bash --norc --noprofile -i`);
+    await term.waitFor('PROMPT> ');
+    term.type('echo hello-$((6*7))\n');
+    await term.waitFor('hello-42');
+    await term.waitFor('PROMPT> ', 2);
+
+    // The job says when it runs and when it was resumed, so every keystroke can wait for it.
+    const job = `sh -c 'trap "echo resumed-job" CONT; echo started-job; while :; do sleep 0.1; done'\n`;
+    term.type(job);
+    await term.waitFor('started-job\r\n');
+    term.type('\x03'); // Ctrl-C interrupts the foreground job; bash prompts again
+    await term.waitFor('PROMPT> ', 3);
+
+    term.type(job);
+    await term.waitFor('started-job\r\n', 2);
+    term.type('\x1a'); // Ctrl-Z stops the foreground job
+    await term.waitFor('Stopped');
+    await term.waitFor('PROMPT> ', 4);
+    term.type('fg\n');
+    await term.waitFor('resumed-job\r\n');
+    term.type('\x03');
+    await term.waitFor('PROMPT> ', 5);
+
+    term.type('exit 5\n');
+    expect(await term.exited).toBe(5);
+    const screen = term.screen();
+    expect(screen).not.toContain('no job control');
+    expect(screen).not.toContain('cannot set terminal process group');
+    expect(screen).toContain('"terminal":"handed to the app"');
+    // The terminal's signals went to the job, never through usher.
+    expect(screen).not.toMatch(/SIG(INT|TSTP) received/);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { parseRun } from '../../src/cli/parse-run.js';
+import type { Config } from '../../src/config/config.js';
+import { formatDuration, parseDuration } from '../../src/config/duration.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { OPTIONS } from '../../src/config/options.js';
+import { parseHttpAddress } from '../../src/config/resolve.js';
+import { parseRewrite, parseSignal, SIG } from '../../src/config/signals.js';
+
+function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {
+  const result = parseRun(argv, env, '0.0.0', () => undefined);
+  if (result.kind !== 'run') throw new Error('expected a run');
+  return result.config;
+}
+
+function error(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    config(argv, env);
+  } catch (caught) {
+    expect(caught).toBeInstanceOf(ConfigError);
+    return (caught as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('durations', () => {
+  it.each([['250ms', 250], ['5s', 5000], ['2m', 120_000], ['30', 30_000], ['1.5s', 1500], ['1h', 3_600_000], ['0', 0]])('%s is %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+  it.each(['', 'soon', '-1', '5x', '1e3', '25 days'])('rejects %j', (text) => {
+    expect(() => parseDuration(text)).toThrow(/duration/);
+  });
+  it('formats back', () => {
+    expect([0, 250, 5000, 120_000].map(formatDuration)).toEqual(['0s', '250ms', '5s', '2m']);
+  });
+});
+
+describe('signals', () => {
+  it('accepts names with or without SIG, any case, and numbers', () => {
+    expect([parseSignal('TERM'), parseSignal('SIGTERM'), parseSignal('term'), parseSignal('15')]).toEqual([15, 15, 15, 15]);
+  });
+  it('rejects unknown names and numbers, and 0 unless allowed', () => {
+    expect(() => parseSignal('NOPE')).toThrow(/unknown signal "NOPE"/);
+    expect(() => parseSignal('99')).toThrow(/unknown signal number/);
+    expect(() => parseSignal('0')).toThrow();
+    expect(parseSignal('0', { allowZero: true })).toBe(0);
+  });
+  it('parses rewrites, refusing malformed ones and signals usher never gets as requests', () => {
+    expect(parseRewrite('TERM:QUIT')).toEqual([SIG.TERM, SIG.QUIT]);
+    expect(parseRewrite('15:0')).toEqual([15, 0]);
+    expect(() => parseRewrite('TERM')).toThrow(/FROM:TO/);
+    expect(() => parseRewrite('KILL:TERM')).toThrow(/SIGKILL/);
+  });
+});
+
+describe('configuration from flags and USHER_* variables', () => {
+  it('has defaults', () => {
+    const c = config(['--', 'app']);
+    expect(c).toMatchObject({ command: ['app'], singleChild: false, drainMs: 0, drainSource: 'default', graceMs: 10_000, stopSignal: undefined, logLevel: 'info', logFormat: 'json' });
+  });
+
+  it('reads every variable of the table', () => {
+    const c = config(['app'], {
+      USHER_SINGLE_CHILD: 'yes', USHER_REWRITE: '15:3, HUP:USR1', USHER_DRAIN: '3s', USHER_GRACE: '250ms',
+      USHER_STOP_SIGNAL: 'QUIT', USHER_STOP_BUDGET: '60s', USHER_EXIT_MAP: '143:0', USHER_HTTP: '127.0.0.1:8081',
+      USHER_LOG_LEVEL: 'debug', USHER_LOG_FORMAT: 'text',
+    });
+    expect(c).toMatchObject({ singleChild: true, drainMs: 3000, drainSource: 'env', graceMs: 250, stopSignal: SIG.QUIT, logLevel: 'debug', logFormat: 'text' });
+    expect([...c.rewrite]).toEqual([[15, 3], [SIG.HUP, SIG.USR1]]);
+    expect([...c.exitMap]).toEqual([[143, 0]]);
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(c.platform.stopBudgetMs).toBe(60_000);
+  });
+
+  it('lets flags win over variables, a list flag replacing the whole list', () => {
+    const c = config(['--drain', '1s', '-r', 'USR1:USR2', 'app'], { USHER_DRAIN: '9s', USHER_REWRITE: 'HUP:0,INT:TERM' });
+    expect(c.drainMs).toBe(1000);
+    expect(c.drainSource).toBe('flag');
+    expect([...c.rewrite]).toEqual([[SIG.USR1, SIG.USR2]]);
+  });
+
+  it('defaults the drain to 5s under Kubernetes, and knows its stop budget', () => {
+    const c = config(['app'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+    expect(c).toMatchObject({ drainMs: 5000, drainSource: 'kubernetes' });
+    expect(c.platform).toMatchObject({ name: 'kubernetes', stopBudgetMs: 30_000 });
+    expect(config(['--drain', '0', 'app'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).drainMs).toBe(0);
+  });
+
+  it('knows Heroku signals every process', () => {
+    expect(config(['app'], { DYNO: 'web.1' }).platform).toMatchObject({ name: 'heroku', signalsEveryProcess: true, stopBudgetMs: 30_000 });
+  });
+
+  it('accepts the compatibility flags of tini and dumb-init', () => {
+    const c = config(['-s', '-g', '-v', '-e', '143', '-c', '--', 'app']);
+    expect(c).toMatchObject({ singleChild: true, logLevel: 'debug' });
+    expect([...c.exitMap]).toEqual([[143, 0]]);
+  });
+
+  it('names the flag or variable and the bad value in every error', () => {
+    expect(error(['--drain', 'x', 'app'])).toBe('--drain: invalid duration "x" (expected e.g. 250ms, 5s, 2m or bare seconds)');
+    expect(error(['app'], { USHER_GRACE: 'forever' })).toMatch(/^USHER_GRACE: invalid duration "forever"/);
+    expect(error(['app'], { USHER_SINGLE_CHILD: 'maybe' })).toMatch(/^USHER_SINGLE_CHILD: invalid boolean "maybe"/);
+    expect(error(['--stop-signal', 'BOGUS', 'app'])).toMatch(/^--stop-signal: unknown signal "BOGUS"/);
+    expect(error(['--exit-map', '143', 'app'])).toMatch(/^--exit-map: invalid exit mapping "143"/);
+    expect(error(['--exit-map', '300:0', 'app'])).toMatch(/^--exit-map: invalid exit code "300"/);
+    expect(error(['app'], { USHER_HTTP: 'localhost' })).toMatch(/^USHER_HTTP: invalid address "localhost"/);
+    expect(error(['app'], { USHER_LOG_LEVEL: 'loud' })).toMatch(/^USHER_LOG_LEVEL: invalid value "loud"/);
+    expect(error(['--bogus', 'app'])).toContain('--bogus');
+    expect(error([])).toContain('no COMMAND');
+  });
+
+  it('parses HTTP addresses', () => {
+    expect(parseHttpAddress('8081')).toEqual({ host: '0.0.0.0', port: 8081 });
+    expect(parseHttpAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(() => parseHttpAddress('70000')).toThrow();
+  });
+
+  it('gives every knob an environment twin named after its flag', () => {
+    for (const option of OPTIONS) {
+      if (option.compat) continue;
+      expect(option.env).toBe(`USHER_${option.name.toUpperCase().replace(/-/g, '_')}`);
+    }
+  });
+});
