@@ -175,16 +175,11 @@ class Proc {
   }
 
   serve(stream) {
+    // A line that no current waiter wants is dropped: callers only ever wait for what comes next.
     const queue = this.queues[stream];
-    for (const waiter of [...this.waiters[stream]]) {
-      while (queue.length > 0) {
-        const line = queue.shift();
-        if (waiter.match(line)) {
-          waiter.resolve(line);
-          break;
-        }
-      }
-      if (queue.length === 0) break;
+    while (queue.length > 0 && this.waiters[stream].length > 0) {
+      const line = queue.shift();
+      this.waiters[stream].find((waiter) => waiter.match(line))?.resolve(line);
     }
   }
 
@@ -445,7 +440,7 @@ function row(label, results, stat, { unit, digits, floor, target = '', met } = {
   };
   const u = value('usher');
   const floorCell = floor === undefined ? '' : Number.isFinite(floor) ? `${fmt(floor, digits)} ${unit}` : '—';
-  return `| ${label} | ${cell('usher')} | ${cell('tini')} | ${cell('dumb-init')} | ${floorCell} | ${ratio(u, value('tini'))} | ${ratio(u, value('dumb-init'))} | ${target} | ${verdict(met?.(u))} |`;
+  return `| ${label} | ${cell('usher')} | ${cell('tini')} | ${cell('dumb-init')} | ${floorCell} | ${ratio(u, value('tini'))} | ${ratio(u, value('dumb-init'))} | ${target} | ${met ? verdict(met(u)) : ''} |`;
 }
 
 function table(r) {

@@ -105,7 +105,7 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
   if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
   const budget = config.platform.stopBudgetMs;
   if (budget !== undefined && config.drainMs + config.graceMs > budget) {
-    log.warn(`drain ${formatDuration(config.drainMs)} + grace ${formatDuration(config.graceMs)} exceed the ${config.platform.name} stop budget of ${formatDuration(budget)}: the platform will SIGKILL first (raise terminationGracePeriodSeconds / the stop timeout, or set --stop-budget)`);
+    log.warn(`drain ${formatDuration(config.drainMs)} + grace ${formatDuration(config.graceMs)} exceed the ${config.platform.name} stop budget of ${formatDuration(budget)}: the platform will SIGKILL first (${config.platform.raiseBudget})`);
   }
   if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
   if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');

@@ -10,6 +10,12 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
+const CLIENT_ERRORS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+};
+
 const ROUTES: Record<string, ProbeKind | 'status'> = { '/livez': 'live', '/readyz': 'ready', '/startupz': 'startup', '/status': 'status' };
 
 /**
@@ -21,8 +27,10 @@ export function startProbeServer(options: { address: HttpAddress; state: () => S
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 5000, headersTimeout: 5000, keepAliveTimeout: 5000 }, (request, response) => {
     handle(request, response, options.state());
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  // Replacing Node's own clientError handler loses its status codes: keep them.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = CLIENT_ERRORS[error.code ?? ''] ?? '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return new Promise((resolve, reject) => {

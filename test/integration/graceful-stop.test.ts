@@ -1,0 +1,105 @@
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, startUsher, type Run } from '../helpers/usher.js';
+
+const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
+const NO_PLATFORM = { KUBERNETES_SERVICE_HOST: '', DYNO: '' };
+
+let current: Run | undefined;
+afterEach(async () => {
+  if (current && current.child.exitCode === null && current.child.signalCode === null) {
+    current.kill('SIGKILL');
+    await current.exited;
+  }
+  current = undefined;
+});
+
+function start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
+  current = startUsher(args, { env: { ...NO_PLATFORM, ...env } });
+  return current;
+}
+
+const time = (run: Run, msg: string): number => Date.parse(String(run.logs.find((line) => line.msg.includes(msg))?.time));
+
+describe('graceful stop', () => {
+  it('goes unready at once, keeps forwarding during the drain, then sends the stop signal', async () => {
+    const run = start(['--drain', '1s', '--', 'node', RECORDER, '--exit-on', 'SIGTERM']);
+    await run.waitForStdout('ready');
+    run.kill('SIGTERM');
+    await run.waitForLog('not ready from now on');
+    await run.waitForLog('draining for 1s');
+    run.kill('SIGHUP');
+    await run.waitForStdout('SIGHUP\n');
+    expect(run.stdout).not.toContain('SIGTERM');
+    const exit = await run.exited;
+    expect(exit.code).toBe(0);
+    expect(run.stdout.split('\n').filter(Boolean).slice(1)).toEqual(['SIGHUP', 'SIGTERM']);
+    const drained = time(run, 'sending SIGTERM') - time(run, 'not ready from now on');
+    expect(drained).toBeGreaterThanOrEqual(950);
+  });
+
+  it('a second TERM during the drain stops the app now; one more sends SIGKILL', async () => {
+    // The app ignores its stop signal, so only SIGKILL ends it.
+    const run = start(['--drain', '30s', '--grace', '30s', '--', 'sh', '-c', 'trap "echo got-term" TERM; echo up; while :; do sleep 0.05; done']);
+    await run.waitForStdout('up');
+    run.kill('SIGTERM');
+    await run.waitForLog('draining for 30s');
+    run.kill('SIGINT');
+    await run.waitForLog('received again during the drain: stopping now');
+    await run.waitForStdout('got-term');
+    run.kill('SIGTERM');
+    await run.waitForLog('received again while stopping: SIGKILL now');
+    const exit = await run.exited;
+    expect(exit.code).toBe(137);
+  });
+
+  it('exits at once with the app\'s code when the app exits on its own during the drain', async () => {
+    const run = start(['--drain', '30s', '--', 'sh', '-c', 'echo up; read line; exit 4']);
+    await run.waitForStdout('up');
+    run.kill('SIGTERM');
+    await run.waitForLog('draining for 30s');
+    run.child.stdin!.end('go\n');
+    const exit = await run.exited;
+    expect(exit.code).toBe(4);
+    expect(run.logs.some((line) => line.msg.startsWith('sending'))).toBe(false);
+  });
+
+  it('SIGKILLs the whole group when the grace period is over, and exits 137', async () => {
+    const run = start(['--grace', '300ms', '--', 'sh', '-c', 'trap "" TERM; echo up; while :; do sleep 0.05; done']);
+    await run.waitForStdout('up');
+    run.kill('SIGTERM');
+    await run.waitForLog('grace period of 300ms over');
+    expect((await run.exited).code).toBe(137);
+  });
+
+  it('sends --stop-signal instead of the received one, and maps 143 to 0 with --exit-map', async () => {
+    const run = start(['--stop-signal', 'QUIT', '--', 'node', RECORDER, '--exit-on', 'SIGQUIT']);
+    await run.waitForStdout('ready');
+    run.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+    expect(run.stdout).toContain('SIGQUIT');
+    expect(run.stdout).not.toContain('SIGTERM');
+    const mapped = start(['--exit-map', '143:0', '--', 'sleep', '30']);
+    await mapped.waitForLog('app started');
+    mapped.kill('SIGTERM');
+    expect((await mapped.exited).code).toBe(0);
+  });
+
+  it('on Heroku does not send the app a second TERM: it waits, then SIGKILLs what is left', async () => {
+    const run = start(['--drain', '200ms', '--grace', '300ms', '--', 'node', RECORDER], { DYNO: 'web.1' });
+    await run.waitForStdout('ready');
+    run.kill('SIGTERM');
+    await run.waitForLog('the platform signals every process itself');
+    const exit = await run.exited;
+    expect(exit.code).toBe(137);
+    expect(run.stdout).not.toContain('SIGTERM');
+  });
+
+  it('defaults the drain to 5s under Kubernetes and says so; warns when drain + grace exceed the budget', async () => {
+    const run = start(['--grace', '28s', '--', 'sleep', '30'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' });
+    await run.waitForLog('drain defaults to 5s');
+    const warning = await run.waitForLog('exceed the kubernetes stop budget of 30s');
+    expect(warning.level).toBe('warn');
+    expect(run.logs.find((line) => line.msg === 'usher started')?.drain).toBe('5s');
+  });
+});
