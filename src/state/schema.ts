@@ -1,0 +1,82 @@
+/**
+ * The contract of `state.json` (design §6): what usher writes, and what `usher probe`,
+ * `bin/usher-probe` and `usher status` read. Times are epoch milliseconds.
+ *
+ * The flat fields come first and stay primitives: JSON.stringify(state, null, 2) then puts
+ * each on a line of its own (`  "readyCode": 1,`), which bin/usher-probe reads with sed.
+ */
+export const STATE_VERSION = 1;
+
+/** `usher probe` exit codes (design §5). */
+export const PROBE_CODES = {
+  ok: 0,
+  notYet: 1,
+  initFailed: 2,
+  checkFailing: 3,
+  stopping: 4,
+  appExited: 5,
+  noUsher: 6,
+  usage: 64,
+} as const;
+
+export type ProbeCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+export type ProbeKind = 'startup' | 'ready' | 'live';
+export type StatePhase = 'initializing' | 'running' | 'draining' | 'stopping' | 'exited';
+
+export interface InitScriptRecord {
+  readonly name: string;
+  readonly path: string;
+  readonly status: 'pending' | 'running' | 'ok' | 'failed' | 'timeout' | 'stopped' | 'skipped';
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+}
+
+export interface CheckRecord {
+  /** e.g. `ready-http-1`: kind, type and position among the checks of that kind. */
+  readonly id: string;
+  readonly kind: 'ready' | 'live';
+  readonly type: 'cmd' | 'http' | 'tcp';
+  readonly target: string;
+  readonly status: 'unknown' | 'passing' | 'failing';
+  readonly consecutiveFailures: number;
+  readonly consecutiveSuccesses: number;
+  readonly lastRunAt: number | null;
+  readonly lastDurationMs: number | null;
+  /** `ok`, `exit 3`, `HTTP 500`, `timeout after 1s`, `connection refused`, … */
+  readonly lastResult: string | null;
+  /** The last 4 KB of a command check's output (stdout and stderr together). */
+  readonly output: string;
+}
+
+export interface PhaseMark {
+  readonly phase: StatePhase;
+  readonly at: number;
+}
+
+export interface StateFile {
+  readonly version: typeof STATE_VERSION;
+  readonly usherPid: number;
+  /** Rewritten every heartbeatMs; a reader treats the state as stale after staleAfterMs. */
+  readonly heartbeatAt: number;
+  readonly heartbeatMs: number;
+  readonly staleAfterMs: number;
+  readonly startupCode: ProbeCode;
+  readonly readyCode: ProbeCode;
+  readonly liveCode: ProbeCode;
+  /** Why the probe is not ok, e.g. `init script 10-migrate.sh running`; '' when ok. */
+  readonly startupReason: string;
+  readonly readyReason: string;
+  readonly liveReason: string;
+  /** Since when the current not-ready reason holds (readers add "for 4m12s"); 0 when ready. */
+  readonly reasonSince: number;
+  readonly phase: StatePhase;
+  readonly appPid: number;
+  readonly startedAt: number;
+  /** usher's exit code once known, else -1. */
+  readonly exitCode: number;
+  readonly timeline: readonly PhaseMark[];
+  readonly init: readonly InitScriptRecord[];
+  readonly checks: readonly CheckRecord[];
+}
