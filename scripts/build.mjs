@@ -1,5 +1,7 @@
 // Builds usher: a small entry (dist/usher.cjs) that installs signal handlers, then loads the
 // bundled rest (dist/usher-main.cjs) through a V8 code cache made here by one warm-up run.
+// `usher probe` and `usher status` have a bundle of their own (dist/usher-probe.cjs) that the
+// entry loads instead, so a probe pays for nothing else.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ const common = {
 rmSync('dist', { recursive: true, force: true });
 await build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/usher.cjs' });
 await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/usher-main.cjs' });
+await build({ ...common, entryPoints: ['src/probe/cli.ts'], outfile: 'dist/usher-probe.cjs' });
 execFileSync(process.execPath, ['dist/usher.cjs', '--log-level', 'silent', '--', process.execPath, '-e', '0'], {
   env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1' },
   stdio: 'inherit',

@@ -4,7 +4,6 @@ import type { Config, HttpAddress } from './config/config.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError } from './config/errors.js';
 import { signalName } from './config/signals.js';
-import type { State } from './lifecycle/types.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
@@ -12,6 +11,10 @@ import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
 import { loadLibc, type Libc } from './reaper/libc.js';
 import { Reaper } from './reaper/reaper.js';
 import { supervise, type Supervisor } from './runtime/supervise.js';
+import { listInitScripts, type InitScript } from './health/init-scripts.js';
+import type { StateFile } from './state/schema.js';
+import { describeStateDir, resolveStateDir } from './state/state-dir.js';
+import { createStateWriter, type StateWriter } from './state/writer.js';
 
 declare const USHER_VERSION: string;
 
@@ -25,6 +28,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // 2. Configuration: flags, then USHER_* variables. A bad value stops usher here, with exit 2.
   const config = parseOrExit(argv, env);
   const log = createLogger(config.logLevel, config.logFormat);
+  const initScripts = listInitScriptsOrExit(config, log);
 
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    and the terminal handed over when interactive. All need libc; without it, carry on.
@@ -50,22 +54,63 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // A plain 'exit' hook, not signal-exit: that library takes SIGPOLL for a signal nobody
   // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
   process.on('exit', () => supervisor?.killApp());
+  const publish = statePublisher(config, log);
+  // 5. What the app need not wait for: the start-up log line and the probe server. With init
+  //    scripts they come first, since probes must answer during the scripts.
+  let servicesStarted = false;
+  const startServices = (): void => {
+    if (servicesStarted) return;
+    servicesStarted = true;
+    logStart(log, config, libc, tty, initScripts);
+    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), snapshot: () => supervisor!.snapshot() });
+  };
+  if (initScripts.length > 0) startServices();
   supervisor = supervise({
-    config, log, reaper, ownChildren, tty, cwd, env, signals,
-    // 5. After the spawn: nothing of this delays the app.
+    config, log, reaper, ownChildren, tty, initScripts, cwd, env, signals, publish,
     afterSpawn: () => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
-      logStart(log, config, libc, tty);
-      if (config.http) startHttp(config.http, log, () => supervisor!.state());
+      startServices();
     },
   });
 }
 
 /** After the app started, a failure to serve probes is logged, never fatal. */
-function startHttp(address: HttpAddress, log: Logger, state: () => State): void {
+function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'snapshot'>): void {
   import('./http/probe-server.js')
-    .then(({ startProbeServer }) => startProbeServer({ address, state, log }))
+    .then(({ startProbeServer }) => startProbeServer({ address, state: source.state, snapshot: source.snapshot, log }))
     .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
+}
+
+function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
+  try {
+    return listInitScripts(config.init.paths, (message) => log.warn(message));
+  } catch (error) {
+    writeSync(2, `usher: --init/USHER_INIT: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+/**
+ * The state directory is opened at the first publish: right after the spawn, or at the start of
+ * the init scripts. A directory that cannot be written costs the probes, never the app.
+ */
+function statePublisher(config: Config, log: Logger): (snapshot: StateFile, final: boolean) => void {
+  let writer: StateWriter | null | undefined;
+  return (snapshot, final) => {
+    if (writer === undefined) {
+      try {
+        const choice = resolveStateDir(config.stateDir, process.env);
+        writer = createStateWriter({ dir: choice.dir, log });
+        log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+      } catch (error) {
+        writer = null;
+        log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
+      }
+    }
+    if (!writer) return;
+    if (final) writer.stop(snapshot);
+    else writer.write(snapshot);
+  };
 }
 
 function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
@@ -88,10 +133,10 @@ function closeInheritedDescriptors(libc: Libc): void {
   }
 }
 
-function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined): void {
+function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined, initScripts: readonly InitScript[]): void {
   log.info({
     version: USHER_VERSION,
-    command: config.command[0],
+    command: config.command[0] ?? null,
     args: config.command.length - 1,
     role: process.pid === 1 ? 'pid1' : 'subreaper',
     signals: config.singleChild ? 'app only' : 'process group',
@@ -101,6 +146,9 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
     grace: formatDuration(config.graceMs),
     stopSignal: config.stopSignal === undefined ? 'as received' : signalName(config.stopSignal),
     platform: config.platform.name,
+    init: initScripts.map((script) => script.name),
+    initMode: config.init.only ? 'only' : config.init.mode,
+    checks: config.checks.map((check) => check.id),
   }, 'usher started');
   if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
   const budget = config.platform.stopBudgetMs;

@@ -1,3 +1,4 @@
+import type { CheckSpec, CheckTiming } from '../health/check-spec.js';
 import type { LogFormat, LogLevel } from '../log/levels.js';
 
 export interface HttpAddress {
@@ -21,4 +22,19 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly platform: import('./platform.js').Platform;
+  readonly init: InitConfig;
+  readonly checks: readonly CheckSpec[];
+  readonly checkTiming: CheckTiming;
+  readonly onUnhealthy: 'report' | 'exit';
+  /** From --state-dir / USHER_STATE_DIR; undefined: the default search. */
+  readonly stateDir: string | undefined;
+}
+
+export interface InitConfig {
+  /** Absolute paths, as given: listed into scripts when usher starts. */
+  readonly paths: readonly string[];
+  readonly mode: 'before' | 'parallel';
+  readonly timeoutMs: number | undefined;
+  readonly onFailure: 'exit' | 'unready';
+  readonly only: boolean;
 }

@@ -18,6 +18,8 @@ export interface OptionSpec {
   readonly help: string;
   /** Accepted for compatibility with tini or dumb-init; documented, not a knob of its own. */
   readonly compat?: string;
+  /** How a list is split in the environment: commas, or newlines for shell commands (which hold commas). */
+  readonly envSeparator?: 'comma' | 'newline';
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -39,6 +41,42 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'same as --exit-map CODE:0' },
   { name: 'http', value: '[HOST:]PORT', kind: 'value', env: 'USHER_HTTP', default: 'off',
     help: 'serve probes over HTTP: /livez, /readyz, /startupz, /status (PORT alone binds every interface; 0 picks a free port)' },
+  { name: 'init', value: 'PATH', kind: 'list', env: 'USHER_INIT', default: 'none',
+    help: 'init script, or directory whose executables run in name order, before the app is ready; repeatable' },
+  { name: 'init-mode', value: 'MODE', kind: 'value', env: 'USHER_INIT_MODE', default: 'before',
+    help: 'before: the app starts after the init scripts; parallel: the app starts at once and readiness waits for them' },
+  { name: 'init-timeout', value: 'DURATION', kind: 'value', env: 'USHER_INIT_TIMEOUT', default: 'none',
+    help: 'time limit per init script; past it the script\'s process group gets TERM, then KILL after --grace' },
+  { name: 'on-init-failure', value: 'POLICY', kind: 'value', env: 'USHER_ON_INIT_FAILURE', default: 'exit',
+    help: 'exit: usher exits with the failed script\'s code; unready: the app runs but is never ready' },
+  { name: 'init-only', kind: 'boolean', env: 'USHER_INIT_ONLY', default: 'off',
+    help: 'run the init scripts and exit with their result, no app (Kubernetes initContainer, Helm hook Job)' },
+  { name: 'ready-cmd', value: 'CMD', kind: 'list', env: 'USHER_READY_CMD', default: 'none', envSeparator: 'newline',
+    help: 'readiness check: shell command (sh -c) that passes on exit 0; repeatable; newline-separated in the environment' },
+  { name: 'ready-http', value: 'URL', kind: 'list', env: 'USHER_READY_HTTP', default: 'none',
+    help: 'readiness check: HTTP GET that passes on 2xx or 3xx; repeatable' },
+  { name: 'ready-tcp', value: 'HOST:PORT', kind: 'list', env: 'USHER_READY_TCP', default: 'none',
+    help: 'readiness check: TCP connect; repeatable' },
+  { name: 'live-cmd', value: 'CMD', kind: 'list', env: 'USHER_LIVE_CMD', default: 'none', envSeparator: 'newline',
+    help: 'liveness check: shell command (sh -c) that passes on exit 0; repeatable; newline-separated in the environment' },
+  { name: 'live-http', value: 'URL', kind: 'list', env: 'USHER_LIVE_HTTP', default: 'none',
+    help: 'liveness check: HTTP GET that passes on 2xx or 3xx; repeatable' },
+  { name: 'live-tcp', value: 'HOST:PORT', kind: 'list', env: 'USHER_LIVE_TCP', default: 'none',
+    help: 'liveness check: TCP connect; repeatable' },
+  { name: 'check-interval', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_INTERVAL', default: '10s',
+    help: 'time between the end of one run of a check and the start of the next' },
+  { name: 'check-timeout', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_TIMEOUT', default: '1s',
+    help: 'a check still running after this fails, and its whole process group is killed' },
+  { name: 'check-failures', value: 'N', kind: 'value', env: 'USHER_CHECK_FAILURES', default: '3',
+    help: 'consecutive failures before a check counts as failing' },
+  { name: 'check-successes', value: 'N', kind: 'value', env: 'USHER_CHECK_SUCCESSES', default: '1',
+    help: 'consecutive successes before a check counts as passing' },
+  { name: 'check-start-period', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_START_PERIOD', default: '0',
+    help: 'after the app starts, failures in this period do not count (successes do)' },
+  { name: 'on-unhealthy', value: 'POLICY', kind: 'value', env: 'USHER_ON_UNHEALTHY', default: 'report',
+    help: 'report: probes say so and the orchestrator decides; exit: stop the app and exit non-zero (plain Docker)' },
+  { name: 'state-dir', value: 'DIR', kind: 'value', env: 'USHER_STATE_DIR', default: '/run/usher if writable, else a per-user temp dir',
+    help: 'where state.json and the started/ready/live markers live' },
   { name: 'log-level', value: 'LEVEL', kind: 'value', env: 'USHER_LOG_LEVEL', default: 'info',
     help: 'trace, debug, info, warn, error, fatal or silent' },
   { name: 'verbose', short: 'v', kind: 'boolean', default: 'off', compat: 'dumb-init -v',

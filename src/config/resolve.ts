@@ -5,6 +5,8 @@ import { OPTIONS, optionFlag, type OptionSpec } from './options.js';
 import { detectPlatform } from './platform.js';
 import { parseRewrite, parseSignal } from './signals.js';
 import { LOG_FORMATS, LOG_LEVELS, parseChoice } from '../log/levels.js';
+import { parseCommand, parseCount, parseHttpTarget, parseTcpTarget, type CheckSpec } from '../health/check-spec.js';
+import path from 'node:path';
 
 /** What the command line gave, by option name: the strings of value/list options, true for booleans. */
 export type CliValues = ReadonlyMap<string, readonly string[] | true>;
@@ -30,7 +32,8 @@ function raw(name: string, cli: CliValues, env: NodeJS.ProcessEnv): Raw | undefi
   if (given) return { where: optionFlag(option), values: given, source: 'flag' };
   const text = option.env ? env[option.env] : undefined;
   if (text === undefined || text.trim() === '') return undefined;
-  const values = option.kind === 'list' ? text.split(',').map((part) => part.trim()).filter(Boolean) : [text];
+  const separator = option.envSeparator === 'newline' ? '\n' : ',';
+  const values = option.kind === 'list' ? text.split(separator).map((part) => part.trim()).filter(Boolean) : [text];
   return { where: option.env!, values, source: 'env' };
 }
 
@@ -61,7 +64,7 @@ export function parseHttpAddress(text: string): HttpAddress {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
-export function buildConfig(command: readonly string[], cli: CliValues, env: NodeJS.ProcessEnv): Config {
+export function buildConfig(command: readonly string[], cli: CliValues, env: NodeJS.ProcessEnv, cwd = process.cwd()): Config {
   const one = <T>(name: string, parse: (text: string) => T): { value: T; source: 'flag' | 'env' } | undefined => {
     const given = raw(name, cli, env);
     if (!given) return undefined;
@@ -73,7 +76,20 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
     return given ? given.values.map((text) => parseAt(given.where, text, parse)) : [];
   };
 
-  if (command.length === 0) throw new ConfigError('no COMMAND given (usage: usher [options] [--] COMMAND [ARGS...])');
+  const initOnly = one('init-only', parseBoolean)?.value ?? false;
+  const initPaths = list('init', (text) => path.resolve(cwd, text));
+  if (initOnly && initPaths.length === 0) throw new ConfigError('--init-only needs at least one --init PATH (or USHER_INIT)');
+  if (command.length === 0 && !initOnly) throw new ConfigError('no COMMAND given (usage: usher [options] [--] COMMAND [ARGS...])');
+  const checks: CheckSpec[] = [];
+  for (const kind of ['ready', 'live'] as const) {
+    for (const [type, parse] of [['cmd', parseCommand], ['http', parseHttpTarget], ['tcp', parseTcpTarget]] as const) {
+      list(`${kind}-${type}`, parse).forEach((target, index) => checks.push({ id: `${kind}-${type}-${index + 1}`, kind, type, target }));
+    }
+  }
+  const stateDir = one('state-dir', (text) => {
+    if (text.trim() === '') throw new Error('empty directory');
+    return path.resolve(cwd, text);
+  })?.value;
 
   const drain = one('drain', parseDuration);
   const platform = detectPlatform(env);
@@ -97,5 +113,22 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
     logLevel: one('log-level', parseChoice(LOG_LEVELS))?.value ?? (verbose ? 'debug' : 'info'),
     logFormat: one('log-format', parseChoice(LOG_FORMATS))?.value ?? 'json',
     platform: stopBudget ? { ...platform, stopBudgetMs: stopBudget.value } : platform,
+    init: {
+      paths: initPaths,
+      mode: one('init-mode', parseChoice(['before', 'parallel'] as const))?.value ?? 'before',
+      timeoutMs: one('init-timeout', parseDuration)?.value,
+      onFailure: one('on-init-failure', parseChoice(['exit', 'unready'] as const))?.value ?? 'exit',
+      only: initOnly,
+    },
+    checks,
+    checkTiming: {
+      intervalMs: one('check-interval', parseDuration)?.value ?? 10_000,
+      timeoutMs: one('check-timeout', parseDuration)?.value ?? 1000,
+      failures: one('check-failures', parseCount)?.value ?? 3,
+      successes: one('check-successes', parseCount)?.value ?? 1,
+      startPeriodMs: one('check-start-period', parseDuration)?.value ?? 0,
+    },
+    onUnhealthy: one('on-unhealthy', parseChoice(['report', 'exit'] as const))?.value ?? 'report',
+    stateDir,
   };
 }

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { HttpAddress } from '../config/config.js';
 import type { State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
-import { probeAnswer, type ProbeKind } from './probe-answer.js';
+import { probeAnswers } from '../lifecycle/probe-codes.js';
+import type { ProbeKind, StateFile } from '../state/schema.js';
 
 export interface ProbeServer {
   readonly address: HttpAddress;
@@ -23,9 +24,9 @@ const ROUTES: Record<string, ProbeKind | 'status'> = { '/livez': 'live', '/ready
  * request timeout, so a broken or hostile client cannot tie usher up. It never shows the app's
  * argv or environment (they hold secrets).
  */
-export function startProbeServer(options: { address: HttpAddress; state: () => State; log: Logger }): Promise<ProbeServer> {
+export function startProbeServer(options: { address: HttpAddress; state: () => State; snapshot: () => StateFile; log: Logger }): Promise<ProbeServer> {
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 5000, headersTimeout: 5000, keepAliveTimeout: 5000 }, (request, response) => {
-    handle(request, response, options.state());
+    handle(request, response, options.state(), options.snapshot);
   });
   // Replacing Node's own clientError handler loses its status codes: keep them.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -46,17 +47,18 @@ export function startProbeServer(options: { address: HttpAddress; state: () => S
   });
 }
 
-function handle(request: IncomingMessage, response: ServerResponse, state: State): void {
+function handle(request: IncomingMessage, response: ServerResponse, state: State, snapshot: () => StateFile): void {
   const route = ROUTES[(request.url ?? '').split('?')[0] ?? ''];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return send(response, request, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
   }
   if (!route) return send(response, request, 404, { error: 'not found' });
   if (route === 'status') {
-    return send(response, request, 200, { phase: state.phase, ready: state.ready, reason: state.reason, appPid: state.appPid, exitCode: state.exitCode });
+    return send(response, request, 200, snapshot());
   }
-  const answer = probeAnswer(route, state);
-  send(response, request, answer.ok ? 200 : 503, { ok: answer.ok, phase: state.phase, reason: answer.reason });
+  const answer = probeAnswers(state)[route];
+  const ok = answer.code === 0;
+  send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason });
 }
 
 function send(response: ServerResponse, request: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,50 +1,67 @@
 import { formatDuration } from '../config/duration.js';
 import { SIG, signalName } from '../config/signals.js';
-import type { Effect, Event, MachineConfig, State, Transition } from './types.js';
+import { readiness } from './readiness.js';
+import type { ChecksChanged, Effect, Event, MachineConfig, State, Transition } from './types.js';
 
 /**
  * usher's lifecycle as one pure function: (state, event) -> (state, effects). Spawning,
- * signals, timers and the reaper are adapters that feed it events and carry out its effects.
+ * signals, timers, init scripts, checks and the reaper are adapters that feed it events and
+ * carry out its effects. Readiness is derived after every event, never set by hand.
  */
 export const initialState: State = {
   phase: 'initializing', ready: false, reason: 'starting', appPid: null, appExit: null,
-  stopSignal: null, graceStarted: false, exitCode: null,
+  init: { status: 'none', current: null, failure: null },
+  checks: { ready: 'none', readyReason: null, liveFailing: null },
+  stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null,
 };
 
 const JOB_CONTROL_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 const STOP_REQUESTS = new Set<number>([SIG.TERM, SIG.INT]);
 
 export function transition(state: State, event: Event, config: MachineConfig): Transition {
+  const next = step(state, event, config);
+  const derived = readiness(next.state);
+  const settled: State = { ...next.state, ...derived };
+  const visible = settled.phase !== state.phase || settled.ready !== state.ready || settled.reason !== state.reason
+    || settled.init !== state.init || settled.checks !== state.checks;
+  const published = next.effects.some((effect) => effect.type === 'publish');
+  if (!visible || published) return { state: settled, effects: next.effects };
+  // Publish before an exit, so the final state is written; else after the event's own effects.
+  const exitAt = next.effects.findIndex((effect) => effect.type === 'exit');
+  const effects = [...next.effects];
+  effects.splice(exitAt < 0 ? effects.length : exitAt, 0, { type: 'publish' });
+  return { state: settled, effects };
+}
+
+function step(state: State, event: Event, config: MachineConfig): Transition {
   switch (event.type) {
     case 'start':
-      return { state, effects: [{ type: 'spawnApp' }] };
+      return onStart(state, config);
     case 'spawned':
       return {
-        state: { ...state, phase: 'running', appPid: event.pid, ready: true, reason: null },
-        effects: [{ type: 'log', level: 'info', msg: 'app started', fields: { pid: event.pid } }, { type: 'publish' }],
+        state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid },
+        effects: [{ type: 'log', level: 'info', msg: 'app started', fields: { pid: event.pid } }],
       };
     case 'spawnFailed':
-      return exit({ ...state, reason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }]);
+      return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }]);
     case 'signal':
       return onSignal(state, event.signal, config);
     case 'timer':
-      if (event.name === 'drain' && state.phase === 'draining') {
-        return beginStop(state, config, [{ type: 'log', level: 'info', msg: 'drain period over' }]);
-      }
-      if (event.name === 'grace' && state.phase === 'stopping') {
-        return {
-          state,
-          effects: [
-            { type: 'log', level: 'warn', msg: `grace period of ${formatDuration(config.graceMs)} over: SIGKILL to what is left` },
-            { type: 'signalApp', signal: SIG.KILL, scope: scope(config) },
-          ],
-        };
-      }
-      return { state, effects: [] };
+      return onTimer(state, event.name, config);
     case 'appExited':
       return onAppExit(state, event.code, event.signal, config);
     case 'groupChecked':
       return onGroupChecked(state, event.live, config);
+    case 'initScriptStarted':
+      return { state: { ...state, init: { ...state.init, status: 'running', current: event.name } }, effects: [] };
+    case 'initDone':
+      return onInitDone(state, config);
+    case 'initFailed':
+      return onInitFailed(state, event, config);
+    case 'initStopped':
+      return onInitStopped(state, config);
+    case 'checksChanged':
+      return onChecksChanged(state, event, config);
   }
 }
 
@@ -58,9 +75,57 @@ function mapExit(code: number, config: MachineConfig): number {
 
 function exit(state: State, code: number, effects: readonly Effect[]): Transition {
   return {
-    state: { ...state, phase: 'exited', ready: false, exitCode: code },
+    state: { ...state, phase: 'exited', exitCode: code },
     effects: [...effects, { type: 'clearTimer', name: 'drain' }, { type: 'clearTimer', name: 'grace' }, { type: 'publish' }, { type: 'exit', code }],
   };
+}
+
+function onStart(state: State, config: MachineConfig): Transition {
+  if (!config.init.present) return { state, effects: [{ type: 'spawnApp' }] };
+  const running: State = { ...state, init: { ...state.init, status: 'running' } };
+  const parallel = config.init.mode === 'parallel' && !config.init.only;
+  return { state: running, effects: parallel ? [{ type: 'runInit' }, { type: 'spawnApp' }] : [{ type: 'runInit' }] };
+}
+
+function onInitDone(state: State, config: MachineConfig): Transition {
+  const done: State = { ...state, init: { status: 'ok', current: null, failure: null } };
+  const log: Effect = { type: 'log', level: 'info', msg: 'init scripts succeeded' };
+  if (config.init.only) return exit(done, 0, [log]);
+  if (state.phase === 'stopping') return onInitStopped(done, config);
+  if (state.phase === 'initializing') return { state: done, effects: [log, { type: 'spawnApp' }] };
+  return { state: done, effects: [log] };
+}
+
+function onInitFailed(state: State, event: Extract<Event, { type: 'initFailed' }>, config: MachineConfig): Transition {
+  const failed: State = { ...state, init: { status: 'failed', current: null, failure: event.reason } };
+  if (state.phase === 'stopping' || state.phase === 'exited') return onInitStopped(failed, config);
+  if (config.init.only) return exit(failed, event.code, [{ type: 'log', level: 'error', msg: event.reason, fields: { exitCode: event.code } }]);
+  if (config.init.onFailure === 'unready') {
+    const log: Effect = { type: 'log', level: 'error', msg: `${event.reason}: the app runs but will not be ready (--on-init-failure unready)` };
+    return { state: failed, effects: state.phase === 'initializing' ? [log, { type: 'spawnApp' }] : [log] };
+  }
+  const log: Effect = { type: 'log', level: 'error', msg: `${event.reason}: exiting (--on-init-failure exit)`, fields: { exitCode: event.code } };
+  if (state.appPid === null) return exit(failed, event.code, [log]);
+  // parallel mode: the app runs but was never ready, so no drain is owed to anyone.
+  return beginStop({ ...failed, forcedExitCode: event.code, stopReason: event.reason, stopSignal: config.stopSignal ?? SIG.TERM }, config, [log]);
+}
+
+function onInitStopped(state: State, config: MachineConfig): Transition {
+  if (state.appPid !== null || state.phase === 'exited') return { state, effects: [] };
+  const signal = state.stopSignal ?? SIG.TERM;
+  const code = mapExit(128 + signal, config);
+  return exit(state, code, [{ type: 'log', level: 'info', msg: 'init scripts stopped: exiting', fields: { exitCode: code } }]);
+}
+
+function onChecksChanged(state: State, event: ChecksChanged, config: MachineConfig): Transition {
+  const checks = { ready: event.ready, readyReason: event.readyReason, liveFailing: event.liveFailing };
+  const changed: State = { ...state, checks };
+  const becameUnhealthy = event.liveFailing !== null && state.checks.liveFailing === null;
+  if (!becameUnhealthy) return { state: changed, effects: [] };
+  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${event.liveFailing}` };
+  if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
+  const stopping: State = { ...changed, stopReason: `not live: ${event.liveFailing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? -1 };
+  return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }, { type: 'clearTimer', name: 'drain' }]);
 }
 
 function onSignal(state: State, received: number, config: MachineConfig): Transition {
@@ -70,19 +135,10 @@ function onSignal(state: State, received: number, config: MachineConfig): Transi
     return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received: dropped by rewrite` }] };
   }
   const isStop = STOP_REQUESTS.has(received) || STOP_REQUESTS.has(signal);
-  const rewritten = signal === received ? {} : { rewrittenTo: signalName(signal) };
-
   if (state.phase === 'exited') return { state, effects: [] };
-  if (state.phase === 'initializing') {
-    if (!isStop) return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received before the app started: ignored` }] };
-    return exit({ ...state, reason: `stopped by ${name}` }, mapExit(128 + signal, config), [
-      { type: 'log', level: 'info', msg: `${name} received before the app started: exiting`, fields: rewritten },
-    ]);
-  }
   if (isStop) return onStopRequest(state, name, signal, config);
-
-  if (state.appExit) {
-    return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received after the app exited: not forwarded` }] };
+  if (state.appPid === null || state.appExit) {
+    return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received while no app runs: not forwarded` }] };
   }
   const effects: Effect[] = [
     { type: 'log', level: signal === SIG.WINCH ? 'debug' : 'info', msg: `${name} received: forwarded as ${signalName(signal)}`, fields: { scope: scope(config) } },
@@ -94,12 +150,19 @@ function onSignal(state: State, received: number, config: MachineConfig): Transi
 
 function onStopRequest(state: State, name: string, signal: number, config: MachineConfig): Transition {
   switch (state.phase) {
+    case 'initializing': {
+      // No app yet: the init scripts get the stop sequence, and the app never starts.
+      if (state.init.status !== 'running') return exit({ ...state, stopReason: `stopped by ${name}` }, mapExit(128 + signal, config), []);
+      return beginStop({ ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal }, config, [
+        { type: 'log', level: 'info', msg: `${name} received during the init scripts: stopping them; the app will not start` },
+      ]);
+    }
     case 'running': {
-      const stopping: State = { ...state, ready: false, reason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal };
+      const stopping: State = { ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal };
       const effects: Effect[] = [{ type: 'log', level: 'info', msg: `${name} received: not ready from now on` }, { type: 'publish' }];
       if (config.drainMs > 0) {
         return {
-          state: { ...stopping, phase: 'draining', reason: `draining: ${name} received` },
+          state: { ...stopping, phase: 'draining', stopReason: `draining: ${name} received` },
           effects: [
             ...effects,
             { type: 'log', level: 'info', msg: `draining for ${formatDuration(config.drainMs)} before the stop signal; the app keeps serving` },
@@ -120,36 +183,69 @@ function onStopRequest(state: State, name: string, signal: number, config: Machi
         effects: [
           { type: 'log', level: 'warn', msg: `${name} received again while stopping: SIGKILL now` },
           { type: 'clearTimer', name: 'grace' },
-          { type: 'signalApp', signal: SIG.KILL, scope: scope(config) },
+          ...kill(state, config),
         ],
       };
   }
 }
 
+/** SIGKILL to what runs: the app's group and the running init script's group. */
+function kill(state: State, config: MachineConfig): Effect[] {
+  const effects: Effect[] = [];
+  if (state.appPid !== null) effects.push({ type: 'signalApp', signal: SIG.KILL, scope: scope(config) });
+  if (state.init.status === 'running') effects.push({ type: 'signalInit', signal: SIG.KILL });
+  return effects;
+}
+
+function onTimer(state: State, name: 'drain' | 'grace', config: MachineConfig): Transition {
+  if (name === 'drain' && state.phase === 'draining') {
+    return beginStop(state, config, [{ type: 'log', level: 'info', msg: 'drain period over' }]);
+  }
+  if (name === 'grace' && state.phase === 'stopping') {
+    return {
+      state,
+      effects: [{ type: 'log', level: 'warn', msg: `grace period of ${formatDuration(config.graceMs)} over: SIGKILL to what is left` }, ...kill(state, config)],
+    };
+  }
+  return { state, effects: [] };
+}
+
 function beginStop(state: State, config: MachineConfig, effects: readonly Effect[]): Transition {
   const signal = state.stopSignal ?? SIG.TERM;
   const grace = formatDuration(config.graceMs);
-  const send: Effect[] = config.platformSignalsApp
-    ? [{ type: 'log', level: 'info', msg: `the platform signals every process itself: not sending ${signalName(signal)} again; SIGKILL in ${grace}` }]
-    : [
-        { type: 'log', level: 'info', msg: `sending ${signalName(signal)} to the app; SIGKILL in ${grace}`, fields: { scope: scope(config) } },
-        { type: 'signalApp', signal, scope: scope(config) },
-      ];
+  const send: Effect[] = [];
+  if (state.appPid !== null && !state.appExit) {
+    if (config.platformSignalsApp && state.forcedExitCode === null) {
+      send.push({ type: 'log', level: 'info', msg: `the platform signals every process itself: not sending ${signalName(signal)} again; SIGKILL in ${grace}` });
+    } else {
+      send.push({ type: 'log', level: 'info', msg: `sending ${signalName(signal)} to the app; SIGKILL in ${grace}`, fields: { scope: scope(config) } });
+      send.push({ type: 'signalApp', signal, scope: scope(config) });
+    }
+  }
+  if (state.init.status === 'running') send.push({ type: 'signalInit', signal });
   return {
-    state: { ...state, phase: 'stopping', reason: `stopping: ${signalName(signal)} sent`, graceStarted: true },
+    state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true },
     effects: [...effects, { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
   };
 }
 
+function finalCode(state: State, appCode: number): number {
+  if (state.forcedExitCode === null) return appCode;
+  // -1: stopped for failing liveness; the exit must say so even if the app exited cleanly.
+  if (state.forcedExitCode === -1) return appCode === 0 ? 1 : appCode;
+  return state.forcedExitCode;
+}
+
 function onAppExit(state: State, code: number | null, signal: number | null, config: MachineConfig): Transition {
-  const exitCode = mapExit(signal !== null ? 128 + signal : (code ?? 1), config);
+  const exitCode = finalCode(state, mapExit(signal !== null ? 128 + signal : (code ?? 1), config));
   const how = signal !== null ? { signal: signalName(signal) } : { code };
-  const exited: State = { ...state, appExit: { code, signal }, exitCode, ready: false, reason: 'the app has exited' };
+  const exited: State = { ...state, appExit: { code, signal }, exitCode };
   const log: Effect = { type: 'log', level: 'info', msg: 'app exited', fields: { ...how, exitCode } };
-  if (config.singleChild) return exit(exited, exitCode, [log]);
+  const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
+  if (config.singleChild) return exit(exited, exitCode, [log, ...stopInit]);
   return {
     state: { ...exited, phase: 'stopping' },
-    effects: [log, { type: 'clearTimer', name: 'drain' }, { type: 'publish' }, { type: 'checkGroup' }],
+    effects: [log, ...stopInit, { type: 'clearTimer', name: 'drain' }, { type: 'checkGroup' }],
   };
 }
 

@@ -15,6 +15,13 @@ export interface MachineConfig {
   readonly exitMap: ReadonlyMap<number, number>;
   /** The platform signals every process itself (Heroku): never send the app a second stop signal. */
   readonly platformSignalsApp: boolean;
+  readonly init: {
+    readonly present: boolean;
+    readonly mode: 'before' | 'parallel';
+    readonly onFailure: 'exit' | 'unready';
+    readonly only: boolean;
+  };
+  readonly onUnhealthy: 'report' | 'exit';
 }
 
 export interface AppExit {
@@ -22,19 +29,44 @@ export interface AppExit {
   readonly signal: number | null;
 }
 
+export interface InitState {
+  readonly status: 'none' | 'running' | 'ok' | 'failed';
+  /** The script running now. */
+  readonly current: string | null;
+  /** e.g. `init script 10-migrate.sh failed with exit code 3`. */
+  readonly failure: string | null;
+}
+
+export interface ChecksState {
+  /** Readiness checks together: none configured, not yet decided, all passing, or one failing. */
+  readonly ready: 'none' | 'unknown' | 'passing' | 'failing';
+  readonly readyReason: string | null;
+  /** Why liveness fails (a liveness check past its failure threshold); null while live. */
+  readonly liveFailing: string | null;
+}
+
 export interface State {
   readonly phase: Phase;
+  /** Derived after every event from the phase, init and checks (see readiness.ts). */
   readonly ready: boolean;
   /** Why not ready, for probes and logs; null when ready. */
   readonly reason: string | null;
   readonly appPid: number | null;
   readonly appExit: AppExit | null;
+  readonly init: InitState;
+  readonly checks: ChecksState;
+  /** Why usher is draining or stopping. */
+  readonly stopReason: string | null;
   /** The signal that starts the app's graceful stop, fixed by the first TERM/INT. */
   readonly stopSignal: number | null;
   /** Set once the stop signal went out (or the app exited): the grace timer runs from then. */
   readonly graceStarted: boolean;
+  /** An exit code that wins over the app's: a failed init script's, or 1 after a liveness stop. */
+  readonly forcedExitCode: number | null;
   readonly exitCode: number | null;
 }
+
+export type ChecksChanged = { readonly type: 'checksChanged' } & ChecksState;
 
 export type Event =
   | { readonly type: 'start' }
@@ -44,7 +76,15 @@ export type Event =
   | { readonly type: 'timer'; readonly name: TimerName }
   | { readonly type: 'appExited'; readonly code: number | null; readonly signal: number | null }
   /** Answer to `checkGroup`: how many live processes are left in the app's process group. */
-  | { readonly type: 'groupChecked'; readonly live: number };
+  | { readonly type: 'groupChecked'; readonly live: number }
+  | { readonly type: 'initScriptStarted'; readonly name: string }
+  /** Every init script succeeded. */
+  | { readonly type: 'initDone' }
+  /** A script failed or timed out: the runner stops there. */
+  | { readonly type: 'initFailed'; readonly name: string; readonly code: number; readonly reason: string }
+  /** The runner ended because usher stopped it. */
+  | { readonly type: 'initStopped' }
+  | ChecksChanged;
 
 export type Effect =
   | { readonly type: 'spawnApp' }
@@ -56,6 +96,9 @@ export type Effect =
   | { readonly type: 'clearTimer'; readonly name: TimerName }
   /** Keep reporting `groupChecked` (after each reap and periodically) until the group is empty. */
   | { readonly type: 'checkGroup' }
+  | { readonly type: 'runInit' }
+  /** To the process group of the init script running now, if any. */
+  | { readonly type: 'signalInit'; readonly signal: number }
   /** Readiness or phase changed: state files, markers and the HTTP server pick it up. */
   | { readonly type: 'publish' }
   | { readonly type: 'log'; readonly level: LogLevelName; readonly msg: string; readonly fields?: Readonly<Record<string, unknown>> }

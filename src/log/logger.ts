@@ -13,7 +13,7 @@ function writeStderr(text: string): void {
   }
 }
 
-const HIDDEN = new Set(['level', 'time', 'msg', 'name', 'pid', 'hostname']);
+const HIDDEN = new Set(['level', 'time', 'msg', 'name']);
 
 /** One pino JSON line -> `HH:MM:SS.mmm LEVEL usher: message key=value ...` for people. */
 export function formatText(line: string): string {
@@ -26,8 +26,14 @@ export function formatText(line: string): string {
   const time = typeof record.time === 'string' ? record.time.slice(11, 23) : '';
   const fields = Object.entries(record)
     .filter(([key]) => !HIDDEN.has(key))
-    .map(([key, value]) => `${key}=${typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value)}`);
+    .map(([key, value]) => `${key}=${textValue(value)}`);
   return `${time} ${String(record.level).toUpperCase().padEnd(5)} usher: ${String(record.msg ?? '')}${fields.length ? ` ${fields.join(' ')}` : ''}\n`;
+}
+
+function textValue(value: unknown): string {
+  // An error's stack is for JSON logs; people get its message.
+  if (value && typeof value === 'object' && 'message' in value) return JSON.stringify((value as { message: unknown }).message);
+  return typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value);
 }
 
 export function createLogger(level: LogLevel, format: LogFormat): Logger {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /** The few libc calls Node does not offer, through koffi (design §3). */
 export interface Libc {
   /** waitpid(pid, WNOHANG | __WALL): the pid when it was reaped, 0 when still running, -1 on error. */
@@ -23,6 +25,8 @@ const FD_CLOEXEC = 1;
 
 type Koffi = typeof import('koffi');
 
+const MUSL_ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', arm: 'armhf' };
+
 /**
  * koffi's index.js loads https, zlib and crypto for its installer (about 12 ms); usher only needs
  * the prebuilt native module, so it loads that straight away (glibc build, then musl) and falls
@@ -33,7 +37,9 @@ function requireKoffi(): Koffi {
   const root = require.resolve('koffi/package.json').slice(0, -'package.json'.length);
   const arch = ({ x64: 'x64', arm64: 'arm64', ia32: 'ia32', arm: 'armhf' } as Record<string, string>)[process.arch];
   if (process.platform === 'linux' && arch) {
-    for (const libc of ['linux', 'musl']) {
+    // musl's loader first where it exists, so a glibc build never loads through a shim (gcompat).
+    const musl = existsSync(`/lib/ld-musl-${MUSL_ARCH[process.arch] ?? process.arch}.so.1`);
+    for (const libc of musl ? ['musl', 'linux'] : ['linux', 'musl']) {
       try {
         return require(`${root}build/koffi/${libc}_${arch}/koffi.node`) as Koffi;
       } catch {

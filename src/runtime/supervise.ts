@@ -2,14 +2,20 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Config } from '../config/config.js';
 import { SIG, signalName } from '../config/signals.js';
+import { createChecks, type Checks } from '../health/checks.js';
+import { createInitRunner, type InitRunner } from '../health/init-runner.js';
+import type { InitScript } from '../health/init-scripts.js';
 import { initialState, transition } from '../lifecycle/machine.js';
 import type { Effect, Event, MachineConfig, State, TimerName } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
+import { appEnvironment } from '../process/app-env.js';
 import { liveGroupMembers, sendSignal } from '../process/group.js';
 import type { SignalIntake } from '../process/signal-intake.js';
 import { spawnApp } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
 import type { Reaper } from '../reaper/reaper.js';
+import type { PhaseMark, StateFile } from '../state/schema.js';
+import { buildSnapshot } from '../state/snapshot.js';
 
 export interface SuperviseOptions {
   readonly config: Config;
@@ -18,16 +24,19 @@ export interface SuperviseOptions {
   /** Pids usher spawned itself: libuv reaps them, the reaper must not. */
   readonly ownChildren: Set<number>;
   readonly tty: TtyHandover | undefined;
+  readonly initScripts: readonly InitScript[];
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly signals: SignalIntake;
   /** Called once the app runs: the place to load what the app need not wait for. */
   readonly afterSpawn: () => void;
+  /** Receives every new snapshot of the state (state files, metrics), and the last one before exit. */
+  readonly publish: (snapshot: StateFile, final: boolean) => void;
 }
 
 export interface Supervisor {
   readonly state: () => State;
-  readonly subscribe: (listener: (state: State) => void) => void;
+  readonly snapshot: () => StateFile;
   /** Last resort when usher itself failed: SIGKILL whatever of the app is left. */
   readonly killApp: () => void;
 }
@@ -35,28 +44,50 @@ export interface Supervisor {
 const GROUP_POLL_MS = 100;
 
 /**
- * Runs the lifecycle machine against the real world: turns signals, timers, child exits and
- * reaps into events, and carries out the effects the machine returns.
+ * Runs the lifecycle machine against the real world: turns signals, timers, child exits, init
+ * scripts, checks and reaps into events, and carries out the effects the machine returns.
  */
 export function supervise(options: SuperviseOptions): Supervisor {
   const { config, log, reaper } = options;
   const machine: MachineConfig = {
     rewrite: config.rewrite, drainMs: config.drainMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
     singleChild: config.singleChild, exitMap: config.exitMap, platformSignalsApp: config.platform.signalsEveryProcess,
+    init: { present: options.initScripts.length > 0, mode: config.init.mode, onFailure: config.init.onFailure, only: config.init.only },
+    onUnhealthy: config.onUnhealthy,
   };
+  const appEnv = appEnvironment(options.env);
+  const startedAt = Date.now();
+  const timeline: PhaseMark[] = [{ phase: initialState.phase, at: startedAt }];
+  let reasonSince = startedAt;
   let state = initialState;
   let app: ChildProcess | undefined;
   let groupPoll: NodeJS.Timeout | undefined;
   const timers = new Map<TimerName, NodeJS.Timeout>();
-  const listeners: ((state: State) => void)[] = [];
   // Giving the terminal to the app makes the kernel send usher one SIGHUP and one SIGCONT.
   const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
 
+  const snapshot = (): StateFile => buildSnapshot({
+    state, startedAt, timeline, reasonSince, init: initRunner?.records() ?? [], checks: checks?.records() ?? [],
+  });
+  const publish = (): void => options.publish(snapshot(), state.phase === 'exited');
+
   const dispatch = (event: Event): void => {
+    const before = state;
     const next = transition(state, event, machine);
     state = next.state;
+    if (state.phase !== before.phase) timeline.push({ phase: state.phase, at: Date.now() });
+    if (state.reason !== before.reason) reasonSince = Date.now();
     for (const effect of next.effects) perform(effect);
   };
+
+  const initRunner: InitRunner | undefined = options.initScripts.length === 0 ? undefined : createInitRunner({
+    scripts: options.initScripts, timeoutMs: config.init.timeoutMs, graceMs: config.graceMs, cwd: options.cwd, env: appEnv,
+    log, ownChildren: options.ownChildren, dispatch, changed: publish,
+  });
+  const checks: Checks | undefined = config.checks.length === 0 ? undefined : createChecks({
+    specs: config.checks, timing: config.checkTiming, context: { cwd: options.cwd, env: appEnv, ownChildren: options.ownChildren },
+    log, report: dispatch, changed: publish,
+  });
 
   const checkGroup = (): void => {
     if (state.phase !== 'stopping' || state.appPid === null) return;
@@ -107,9 +138,14 @@ export function supervise(options: SuperviseOptions): Supervisor {
         reap();
         checkGroup();
         return;
-      case 'publish':
-        for (const listener of listeners) listener(state);
+      case 'runInit':
+        initRunner?.run();
         return;
+      case 'signalInit':
+        initRunner?.signal(effect.signal);
+        return;
+      case 'publish':
+        return publish();
       case 'log':
         log[effect.level](effect.fields ?? {}, effect.msg);
         return;
@@ -130,11 +166,14 @@ export function supervise(options: SuperviseOptions): Supervisor {
     });
     options.afterSpawn();
     dispatch({ type: 'spawned', pid });
+    checks?.start();
   }
 
   function finish(code: number): void {
     clearInterval(groupPoll);
     for (const timer of timers.values()) clearTimeout(timer);
+    checks?.stop();
+    initRunner?.signal(SIG.KILL);
     reap();
     process.exitCode = code;
     process.exit(code);
@@ -149,10 +188,11 @@ export function supervise(options: SuperviseOptions): Supervisor {
 
   return {
     state: () => state,
-    subscribe: (listener) => void listeners.push(listener),
+    snapshot,
     killApp: () => {
-      if (state.appPid === null || state.phase === 'exited') return;
-      sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
+      if (state.phase === 'exited') return;
+      initRunner?.signal(SIG.KILL);
+      if (state.appPid !== null) sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
     },
   };
 }

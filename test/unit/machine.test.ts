@@ -6,6 +6,7 @@ import type { Effect, Event, MachineConfig, State } from '../../src/lifecycle/ty
 const base: MachineConfig = {
   rewrite: new Map(), drainMs: 0, graceMs: 10_000, stopSignal: undefined, singleChild: false,
   exitMap: new Map(), platformSignalsApp: false,
+  init: { present: false, mode: 'before', onFailure: 'exit', only: false }, onUnhealthy: 'report',
 };
 
 /** Feeds events in order; returns the final state and every effect except logs. */
@@ -131,5 +132,83 @@ describe('lifecycle machine', () => {
     const { state, effects } = run([{ type: 'start' }, { type: 'spawnFailed', code: 127, message: 'not found' }]);
     expect(state.phase).toBe('exited');
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 127 });
+  });
+});
+
+describe('lifecycle machine: init scripts and checks', () => {
+  const withInit = (overrides: Partial<MachineConfig['init']> = {}): Partial<MachineConfig> => ({
+    init: { present: true, mode: 'before', onFailure: 'exit', only: false, ...overrides },
+  });
+  const finalState = (events: Event[], config: Partial<MachineConfig>) => run(events, config).state;
+
+  it('before mode: the app waits for the init scripts, and readiness names the running one', () => {
+    const starting = run([{ type: 'start' }, { type: 'initScriptStarted', name: '10-migrate.sh' }], withInit());
+    expect(starting.effects).toContainEqual({ type: 'runInit' });
+    expect(starting.effects).not.toContainEqual({ type: 'spawnApp' });
+    expect(starting.state).toMatchObject({ phase: 'initializing', ready: false, reason: 'init script 10-migrate.sh running' });
+    const done = run([{ type: 'start' }, { type: 'initScriptStarted', name: 'a' }, { type: 'initDone' }, { type: 'spawned', pid: 9 }], withInit());
+    expect(done.effects).toContainEqual({ type: 'spawnApp' });
+    expect(done.state).toMatchObject({ phase: 'running', ready: true });
+  });
+
+  it('parallel mode: the app starts at once, readiness waits for the init scripts', () => {
+    const events: Event[] = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initScriptStarted', name: 'a' }];
+    const running = run(events, withInit({ mode: 'parallel' }));
+    expect(running.effects.slice(0, 2)).toEqual([{ type: 'runInit' }, { type: 'spawnApp' }]);
+    expect(running.state).toMatchObject({ phase: 'running', ready: false });
+    expect(finalState([...events, { type: 'initDone' }], withInit({ mode: 'parallel' })).ready).toBe(true);
+  });
+
+  it('a failed init script exits with its code under policy exit, and the app never starts', () => {
+    const { state, effects } = run([{ type: 'start' }, { type: 'initScriptStarted', name: 'a' }, { type: 'initFailed', name: 'a', code: 3, reason: 'init script a failed with exit code 3' }], withInit());
+    expect(state.phase).toBe('exited');
+    expect(effects.at(-1)).toEqual({ type: 'exit', code: 3 });
+    expect(effects).not.toContainEqual({ type: 'spawnApp' });
+  });
+
+  it('under policy unready the app runs but is never ready', () => {
+    const { state, effects } = run([{ type: 'start' }, { type: 'initFailed', name: 'a', code: 3, reason: 'init script a failed' }, { type: 'spawned', pid: 9 }], withInit({ onFailure: 'unready' }));
+    expect(effects).toContainEqual({ type: 'spawnApp' });
+    expect(state).toMatchObject({ phase: 'running', ready: false, reason: 'init script a failed' });
+  });
+
+  it('parallel mode, policy exit: a failed script stops the app and usher exits with the script\'s code', () => {
+    const events: Event[] = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 4, reason: 'x' },
+      { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }];
+    const { effects } = run(events, withInit({ mode: 'parallel' }));
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(effects.at(-1)).toEqual({ type: 'exit', code: 4 });
+  });
+
+  it('--init-only exits with the scripts\' result and never spawns', () => {
+    expect(run([{ type: 'start' }, { type: 'initDone' }], withInit({ only: true })).effects.at(-1)).toEqual({ type: 'exit', code: 0 });
+    expect(run([{ type: 'start' }, { type: 'initFailed', name: 'a', code: 5, reason: 'x' }], withInit({ only: true })).effects.at(-1)).toEqual({ type: 'exit', code: 5 });
+  });
+
+  it('a stop during the init scripts stops them, never starts the app, and exits 128+N', () => {
+    const events: Event[] = [{ type: 'start' }, { type: 'initScriptStarted', name: 'a' }, signal(SIG.TERM), { type: 'timer', name: 'grace' }, { type: 'initStopped' }];
+    const { effects } = run(events, withInit());
+    expect(effects.filter((effect) => effect.type === 'signalInit')).toEqual([{ type: 'signalInit', signal: SIG.TERM }, { type: 'signalInit', signal: SIG.KILL }]);
+    expect(effects).not.toContainEqual({ type: 'spawnApp' });
+    expect(effects.at(-1)).toEqual({ type: 'exit', code: 143 });
+  });
+
+  it('readiness waits for the readiness checks, and follows them', () => {
+    const base: Event[] = [...started];
+    const unknown: Event = { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null };
+    const failing: Event = { type: 'checksChanged', ready: 'failing', readyReason: 'readiness check ready-http-1 failing: HTTP 503', liveFailing: null };
+    const passing: Event = { type: 'checksChanged', ready: 'passing', readyReason: null, liveFailing: null };
+    expect(finalState([...base, unknown], {})).toMatchObject({ ready: false, reason: 'waiting for the readiness checks to pass' });
+    expect(finalState([...base, unknown, failing], {})).toMatchObject({ ready: false, reason: 'readiness check ready-http-1 failing: HTTP 503' });
+    expect(finalState([...base, unknown, failing, passing], {}).ready).toBe(true);
+  });
+
+  it('failing liveness is reported, and with --on-unhealthy exit stops the app and exits non-zero', () => {
+    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
+    const reported = run([...started, unhealthy]);
+    expect(sends(reported.effects)).toEqual([]);
+    const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'groupChecked', live: 0 }], { onUnhealthy: 'exit' });
+    expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(stopped.effects.at(-1)).toEqual({ type: 'exit', code: 1 });
   });
 });

@@ -1,0 +1,97 @@
+import type { ChecksChanged } from '../lifecycle/types.js';
+import type { Logger } from '../log/logger.js';
+import type { CheckRecord } from '../state/schema.js';
+import { runProbe, type ProbeContext } from './check-probes.js';
+import type { CheckSpec, CheckTiming } from './check-spec.js';
+
+export interface ChecksOptions {
+  readonly specs: readonly CheckSpec[];
+  readonly timing: CheckTiming;
+  readonly context: Omit<ProbeContext, 'timeoutMs'>;
+  readonly log: Logger;
+  /** The aggregate changed: readiness checks together, and liveness. */
+  readonly report: (event: ChecksChanged) => void;
+  /** A record changed, for the state file. */
+  readonly changed: () => void;
+}
+
+export interface Checks {
+  readonly records: () => readonly CheckRecord[];
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * Runs every check on its own schedule, like a Kubernetes probe: the next run starts an
+ * interval after the previous one ended (so a check never overlaps itself), a check passes
+ * after `successes` successes in a row and fails after `failures` failures in a row, and
+ * failures during the start period do not count.
+ */
+export function createChecks(options: ChecksOptions): Checks {
+  const { timing } = options;
+  const records: CheckRecord[] = options.specs.map((spec) => ({
+    id: spec.id, kind: spec.kind, type: spec.type, target: spec.target,
+    status: 'unknown', consecutiveFailures: 0, consecutiveSuccesses: 0, lastRunAt: null, lastDurationMs: null, lastResult: null, output: '',
+  }));
+  const timers = new Map<string, NodeJS.Timeout>();
+  let startedAt = 0;
+  let running = false;
+  let last = '';
+
+  function aggregate(): void {
+    const ready = records.filter((record) => record.kind === 'ready');
+    const failingReady = ready.find((record) => record.status === 'failing');
+    const failingLive = records.find((record) => record.kind === 'live' && record.status === 'failing');
+    const event: ChecksChanged = {
+      type: 'checksChanged',
+      ready: ready.length === 0 ? 'none' : failingReady ? 'failing' : ready.every((record) => record.status === 'passing') ? 'passing' : 'unknown',
+      readyReason: failingReady ? `readiness check ${failingReady.id} failing: ${failingReady.lastResult}` : null,
+      liveFailing: failingLive ? `liveness check ${failingLive.id} failing: ${failingLive.lastResult}` : null,
+    };
+    const key = JSON.stringify(event);
+    if (key === last) return;
+    last = key;
+    options.report(event);
+  }
+
+  async function runOnce(index: number): Promise<void> {
+    const spec = options.specs[index]!;
+    const began = Date.now();
+    const outcome = await runProbe(spec, { ...options.context, timeoutMs: timing.timeoutMs });
+    if (!running) return;
+    const before = records[index]!;
+    const inStartPeriod = began - startedAt < timing.startPeriodMs;
+    const successes = outcome.ok ? before.consecutiveSuccesses + 1 : 0;
+    const failures = outcome.ok ? 0 : inStartPeriod ? before.consecutiveFailures : before.consecutiveFailures + 1;
+    let status = before.status;
+    if (successes >= timing.successes) status = 'passing';
+    else if (failures >= timing.failures) status = 'failing';
+    records[index] = {
+      ...before, status, consecutiveFailures: failures, consecutiveSuccesses: successes,
+      lastRunAt: began, lastDurationMs: Date.now() - began, lastResult: outcome.result, output: outcome.output,
+    };
+    if (status !== before.status) {
+      const level = status === 'passing' ? 'info' : 'warn';
+      options.log[level]({ check: spec.id, target: spec.type === 'cmd' ? undefined : spec.target, result: outcome.result }, `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}`);
+    }
+    options.changed();
+    aggregate();
+    timers.set(spec.id, setTimeout(() => void runOnce(index), timing.intervalMs));
+  }
+
+  return {
+    records: () => records,
+    start() {
+      if (running || records.length === 0) return;
+      running = true;
+      startedAt = Date.now();
+      aggregate();
+      options.specs.forEach((_, index) => void runOnce(index));
+    },
+    stop() {
+      running = false;
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    },
+  };
+}

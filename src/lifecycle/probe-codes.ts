@@ -1,0 +1,36 @@
+import { PROBE_CODES, type ProbeCode, type ProbeKind } from '../state/schema.js';
+import type { State } from './types.js';
+
+export interface ProbeAnswer {
+  readonly code: ProbeCode;
+  /** Why not ok; '' when ok. */
+  readonly reason: string;
+}
+
+/**
+ * The answer to each probe (design §5), the one source for state.json, the markers, the HTTP
+ * server and so `usher probe`, `usher-probe` and `/readyz` alike. Liveness holds during a slow
+ * init and during the drain: neither must ever get the container killed.
+ */
+export function probeAnswers(state: State): Record<ProbeKind, ProbeAnswer> {
+  const ok: ProbeAnswer = { code: PROBE_CODES.ok, reason: '' };
+  const answer = (code: ProbeCode, reason: string): ProbeAnswer => ({ code, reason });
+  if (state.phase === 'exited' || state.appExit) {
+    const exited = answer(PROBE_CODES.appExited, state.appExit ? 'the app has exited' : (state.stopReason ?? 'usher has exited'));
+    return { startup: exited, ready: exited, live: exited };
+  }
+  const live = state.checks.liveFailing ? answer(PROBE_CODES.checkFailing, state.checks.liveFailing) : ok;
+  const stopping = state.phase === 'draining' || state.phase === 'stopping';
+  let startup: ProbeAnswer = ok;
+  if (state.init.status === 'failed') startup = answer(PROBE_CODES.initFailed, state.init.failure ?? 'an init script failed');
+  else if (stopping && state.appPid === null) startup = answer(PROBE_CODES.stopping, state.stopReason ?? 'stopping');
+  else if (state.init.status === 'running' || state.appPid === null) startup = answer(PROBE_CODES.notYet, state.reason ?? 'starting');
+  let ready: ProbeAnswer = ok;
+  if (!state.ready) {
+    if (stopping) ready = answer(PROBE_CODES.stopping, state.reason ?? 'stopping');
+    else if (state.init.status === 'failed') ready = answer(PROBE_CODES.initFailed, state.reason ?? 'an init script failed');
+    else if (state.checks.ready === 'failing') ready = answer(PROBE_CODES.checkFailing, state.reason ?? 'a readiness check is failing');
+    else ready = answer(PROBE_CODES.notYet, state.reason ?? 'starting');
+  }
+  return { startup, ready, live };
+}

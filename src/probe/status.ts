@@ -1,0 +1,71 @@
+/**
+ * `usher status`: what a person debugging a pod wants on one screen. Phase and uptime, the app,
+ * what each probe answers and why, each init script and check, then the timeline.
+ */
+import { formatElapsed, noUsherLine, probeResult, type ReadResult } from '../state/reader.js';
+import type { CheckRecord, InitScriptRecord, ProbeKind, StateFile } from '../state/schema.js';
+import { formatSpan, printable } from './format.js';
+import { renderTimeline, timelineRows } from './timeline.js';
+
+export interface StatusOptions {
+  readonly dir: string;
+  readonly now: number;
+  /** '█' where the terminal speaks UTF-8, '#' elsewhere. */
+  readonly fill: string;
+}
+
+const KINDS: readonly ProbeKind[] = ['startup', 'ready', 'live'];
+const OUTPUT_LINES = 3;
+const OUTPUT_WIDTH = 120;
+
+/** The whole report; when usher is gone it says so first, then shows the last known state. */
+export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions): string {
+  if (!read.ok && !read.state) return `no usher running (${read.reason})\n`;
+  const state = read.state!;
+  // A stale state is shown as of its last heartbeat: that is when it was true.
+  const asOf = read.ok ? now : state.heartbeatAt;
+  const lines: string[] = [];
+  if (!read.ok) lines.push(`no usher running (${read.reason})`, 'last known state:', '');
+  const up = formatElapsed((asOf - state.startedAt) / 1000);
+  lines.push(`usher pid ${state.usherPid}, ${state.phase}, up ${up}, state in ${dir}`);
+  lines.push(state.appPid > 0 ? `app pid ${state.appPid}` : 'app not started');
+  if (state.exitCode >= 0) lines.push(`exit code ${state.exitCode}`);
+  lines.push('', 'probes:');
+  for (const kind of KINDS) {
+    const result = read.ok ? probeResult(kind, state, asOf) : { code: 6, line: noUsherLine(kind, read.reason) };
+    lines.push(`  ${kind.padEnd(8)} ${result.code}  ${result.line}`);
+  }
+  lines.push('', ...initLines(state.init, asOf), '', ...checkLines(state.checks, asOf));
+  const rows = timelineRows(state, asOf);
+  if (rows.length > 0) lines.push('', ...renderTimeline(rows, { fill }));
+  return `${lines.join('\n')}\n`;
+}
+
+function initLines(scripts: readonly InitScriptRecord[], now: number): string[] {
+  if (scripts.length === 0) return ['init scripts: none'];
+  const nameWidth = Math.max(...scripts.map((script) => script.name.length));
+  return [
+    `init scripts (${scripts.length}):`,
+    ...scripts.map((script) => {
+      const duration = script.startedAt === null ? '-' : formatSpan((script.endedAt ?? now) - script.startedAt);
+      const result = script.exitCode !== null ? `exit ${script.exitCode}` : script.signal ? `killed by ${script.signal}` : '';
+      return `  ${script.name.padEnd(nameWidth)}  ${script.status.padEnd(7)}  ${duration.padEnd(6)}  ${result}`.trimEnd();
+    }),
+  ];
+}
+
+function checkLines(checks: readonly CheckRecord[], now: number): string[] {
+  if (checks.length === 0) return ['checks: none'];
+  const idWidth = Math.max(...checks.map((check) => check.id.length));
+  const lines = [`checks (${checks.length}):`];
+  for (const check of checks) {
+    const last = check.lastRunAt === null
+      ? 'not run yet'
+      : `${check.lastResult ?? '?'}${check.lastDurationMs === null ? '' : ` in ${formatSpan(check.lastDurationMs)}`}, ${formatElapsed((now - check.lastRunAt) / 1000)} ago`;
+    const streak = check.consecutiveFailures > 0 ? `, ${check.consecutiveFailures} failing in a row` : '';
+    lines.push(`  ${check.id.padEnd(idWidth)}  ${check.status.padEnd(7)}  ${last}${streak}  (${check.type} ${printable(check.target)})`);
+    const tail = check.output.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-OUTPUT_LINES);
+    for (const line of tail) lines.push(`      > ${printable(line).slice(0, OUTPUT_WIDTH)}`);
+  }
+  return lines;
+}
