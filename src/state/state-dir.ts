@@ -92,13 +92,12 @@ export function findStateDir(explicit: string | undefined, env: NodeJS.ProcessEn
 }
 
 /**
- * `${tmp}/usher-${uid}`, tmp as os.tmpdir() computes it but from the given environment; the sh
- * twin spells it `${TMPDIR:-${TMP:-${TEMP:-/tmp}}}`.
+ * `${tmp}/usher-${uid}`, tmp chosen as os.tmpdir() chooses it but from the given environment;
+ * the sh twin spells it `${TMPDIR:-${TMP:-${TEMP:-/tmp}}}` and drops one trailing slash too.
  */
 export function fallbackStateDir(env: NodeJS.ProcessEnv, uid: number): string {
-  let tmp = env.TMPDIR || env.TMP || env.TEMP || '/tmp';
-  if (tmp.length > 1 && tmp.endsWith('/')) tmp = tmp.slice(0, -1);
-  return `${tmp}/usher-${uid}`;
+  const tmp = env.TMPDIR || env.TMP || env.TEMP || '/tmp';
+  return `${tmp.endsWith('/') ? tmp.slice(0, -1) : tmp}/usher-${uid}`;
 }
 
 /** The one start-up line that says where state goes, and what to do when it is not the default. */
