@@ -4,7 +4,9 @@
 // entry loads instead, so a probe pays for nothing else.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -24,7 +26,13 @@ rmSync('dist', { recursive: true, force: true });
 await build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/usher.cjs' });
 await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/usher-main.cjs' });
 await build({ ...common, entryPoints: ['src/probe/cli.ts'], outfile: 'dist/usher-probe.cjs' });
-execFileSync(process.execPath, ['dist/usher.cjs', '--log-level', 'silent', '--', process.execPath, '-e', '0'], {
-  env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1' },
-  stdio: 'inherit',
-});
+// The warm-up run writes state like any usher: into a temp dir, not the build machine's /run/usher.
+const stateDir = mkdtempSync(path.join(tmpdir(), 'usher-build-'));
+try {
+  execFileSync(process.execPath, ['dist/usher.cjs', '--log-level', 'silent', '--', process.execPath, '-e', '0'], {
+    env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1', USHER_STATE_DIR: stateDir },
+    stdio: 'inherit',
+  });
+} finally {
+  rmSync(stateDir, { recursive: true, force: true });
+}

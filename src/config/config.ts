@@ -26,6 +26,9 @@ export interface Config {
   readonly checks: readonly CheckSpec[];
   readonly checkTiming: CheckTiming;
   readonly onUnhealthy: 'report' | 'exit';
+  readonly reload: ReloadConfig;
+  readonly readyFd: number | undefined;
+  readonly notify: { readonly socket: boolean; readonly watchdogMs: number | undefined };
   /** From --state-dir / USHER_STATE_DIR; undefined: the default search. */
   readonly stateDir: string | undefined;
 }
@@ -37,4 +40,12 @@ export interface InitConfig {
   readonly timeoutMs: number | undefined;
   readonly onFailure: 'exit' | 'unready';
   readonly only: boolean;
+}
+
+export interface ReloadConfig {
+  /** Absolute paths. */
+  readonly paths: readonly string[];
+  readonly signal: number;
+  readonly debounceMs: number;
+  readonly optional: boolean;
 }

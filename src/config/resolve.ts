@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 import { ConfigError, parseAt } from './errors.js';
 import { OPTIONS, optionFlag, type OptionSpec } from './options.js';
 import { detectPlatform } from './platform.js';
-import { parseRewrite, parseSignal } from './signals.js';
+import { parseRewrite, parseSignal, SIG } from './signals.js';
 import { LOG_FORMATS, LOG_LEVELS, parseChoice } from '../log/levels.js';
 import { parseCommand, parseCount, parseHttpTarget, parseTcpTarget, type CheckSpec } from '../health/check-spec.js';
 import path from 'node:path';
@@ -57,6 +57,13 @@ function parseExitMapping(text: string): [number, number] {
   return [parseExitCode(parts[0]!), parseExitCode(parts[1]!)];
 }
 
+function parseReadyFd(text: string): number {
+  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 3 || Number(text) > 1023) {
+    throw new Error(`invalid file descriptor ${JSON.stringify(text)} (expected 3 to 1023: 0, 1 and 2 are the app's stdio)`);
+  }
+  return Number(text);
+}
+
 export function parseHttpAddress(text: string): HttpAddress {
   const match = /^(?:\[([^\]]+)\]:|([^:]*):)?(\d+)$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
@@ -86,6 +93,10 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
       list(`${kind}-${type}`, parse).forEach((target, index) => checks.push({ id: `${kind}-${type}-${index + 1}`, kind, type, target }));
     }
   }
+  const notifySocket = one('notify-socket', parseBoolean)?.value ?? false;
+  const watchdog = one('watchdog', parseDuration);
+  if (watchdog && !notifySocket) throw new ConfigError(`${watchdog.source === 'flag' ? '--watchdog' : 'USHER_WATCHDOG'} needs --notify-socket (USHER_NOTIFY_SOCKET=1): the app pings over it`);
+  if (watchdog?.value === 0) throw new ConfigError(`${watchdog.source === 'flag' ? '--watchdog' : 'USHER_WATCHDOG'}: must be more than 0`);
   const stateDir = one('state-dir', (text) => {
     if (text.trim() === '') throw new Error('empty directory');
     return path.resolve(cwd, text);
@@ -128,6 +139,14 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
       successes: one('check-successes', parseCount)?.value ?? 1,
       startPeriodMs: one('check-start-period', parseDuration)?.value ?? 0,
     },
+    reload: {
+      paths: list('reload-on', (text) => path.resolve(cwd, text)),
+      signal: one('reload-signal', (text) => parseSignal(text))?.value ?? SIG.HUP,
+      debounceMs: one('reload-debounce', parseDuration)?.value ?? 1000,
+      optional: one('reload-optional', parseBoolean)?.value ?? false,
+    },
+    readyFd: one('ready-fd', parseReadyFd)?.value,
+    notify: { socket: notifySocket, watchdogMs: watchdog?.value },
     onUnhealthy: one('on-unhealthy', parseChoice(['report', 'exit'] as const))?.value ?? 'report',
     stateDir,
   };

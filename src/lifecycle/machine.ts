@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { SIG, signalName } from '../config/signals.js';
-import { readiness } from './readiness.js';
+import { liveFailure, readiness } from './readiness.js';
 import type { ChecksChanged, Effect, Event, MachineConfig, State, Transition } from './types.js';
 
 /**
@@ -12,7 +12,8 @@ export const initialState: State = {
   phase: 'initializing', ready: false, reason: 'starting', appPid: null, appExit: null,
   init: { status: 'none', current: null, failure: null },
   checks: { ready: 'none', readyReason: null, liveFailing: null },
-  stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null,
+  stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null, lastReload: null,
+  app: { said: 'not-asked', status: null, mainPid: null, watchdogFailing: null },
 };
 
 const JOB_CONTROL_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
@@ -23,7 +24,7 @@ export function transition(state: State, event: Event, config: MachineConfig): T
   const derived = readiness(next.state);
   const settled: State = { ...next.state, ...derived };
   const visible = settled.phase !== state.phase || settled.ready !== state.ready || settled.reason !== state.reason
-    || settled.init !== state.init || settled.checks !== state.checks;
+    || settled.init !== state.init || settled.checks !== state.checks || settled.app !== state.app;
   const published = next.effects.some((effect) => effect.type === 'publish');
   if (!visible || published) return { state: settled, effects: next.effects };
   // Publish before an exit, so the final state is written; else after the event's own effects.
@@ -36,7 +37,7 @@ export function transition(state: State, event: Event, config: MachineConfig): T
 function step(state: State, event: Event, config: MachineConfig): Transition {
   switch (event.type) {
     case 'start':
-      return onStart(state, config);
+      return onStart(config.appReadyVia ? { ...state, app: { ...state.app, said: 'waiting' } } : state, config);
     case 'spawned':
       return {
         state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid },
@@ -62,6 +63,12 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
       return onInitStopped(state, config);
     case 'checksChanged':
       return onChecksChanged(state, event, config);
+    case 'reloadRequested':
+      return onReload(state, event.path, event.at, config);
+    case 'appReport':
+      return onAppReport(state, event);
+    case 'watchdog':
+      return onLivenessChange(state, { ...state, app: { ...state.app, watchdogFailing: event.failing } }, config);
   }
 }
 
@@ -119,13 +126,52 @@ function onInitStopped(state: State, config: MachineConfig): Transition {
 
 function onChecksChanged(state: State, event: ChecksChanged, config: MachineConfig): Transition {
   const checks = { ready: event.ready, readyReason: event.readyReason, liveFailing: event.liveFailing };
-  const changed: State = { ...state, checks };
-  const becameUnhealthy = event.liveFailing !== null && state.checks.liveFailing === null;
-  if (!becameUnhealthy) return { state: changed, effects: [] };
-  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${event.liveFailing}` };
+  return onLivenessChange(state, { ...state, checks }, config);
+}
+
+/** Liveness turned bad: report it, and with --on-unhealthy exit stop the app. */
+function onLivenessChange(state: State, changed: State, config: MachineConfig): Transition {
+  const failing = liveFailure(changed);
+  if (failing === null || liveFailure(state) !== null) return { state: changed, effects: [] };
+  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}` };
   if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
-  const stopping: State = { ...changed, stopReason: `not live: ${event.liveFailing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? -1 };
+  const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? -1 };
   return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }, { type: 'clearTimer', name: 'drain' }]);
+}
+
+function onAppReport(state: State, event: Extract<Event, { type: 'appReport' }>): Transition {
+  const effects: Effect[] = [];
+  let app = state.app;
+  if (event.ready && app.said === 'waiting') {
+    app = { ...app, said: 'ready' };
+    effects.push({ type: 'log', level: 'info', msg: 'the app says it is ready' });
+  }
+  if (event.stopping && app.said !== 'stopping') {
+    app = { ...app, said: 'stopping' };
+    effects.push({ type: 'log', level: 'info', msg: 'the app says it is stopping: not ready from now on' });
+  }
+  if (event.status !== undefined && event.status !== app.status) app = { ...app, status: event.status };
+  if (event.mainPid !== undefined && event.mainPid !== app.mainPid) {
+    app = { ...app, mainPid: event.mainPid };
+    effects.push({ type: 'log', level: 'info', msg: 'the app names its main pid', fields: { mainPid: event.mainPid } });
+  }
+  return { state: app === state.app ? state : { ...state, app }, effects };
+}
+
+/** A reload only makes sense for an app that runs and serves: never during init, drain or stop. */
+function onReload(state: State, path: string, at: number, config: MachineConfig): Transition {
+  const name = signalName(config.reloadSignal);
+  if (state.phase !== 'running' || state.appPid === null || state.appExit) {
+    return { state, effects: [{ type: 'log', level: 'info', msg: `${path} changed: reload skipped while ${state.phase}`, fields: { path } }] };
+  }
+  return {
+    state: { ...state, lastReload: { path, signal: config.reloadSignal, at } },
+    effects: [
+      { type: 'log', level: 'info', msg: `${path} changed: ${name} sent to the app`, fields: { path, signal: name, scope: scope(config) } },
+      { type: 'signalApp', signal: config.reloadSignal, scope: scope(config) },
+      { type: 'publish' },
+    ],
+  };
 }
 
 function onSignal(state: State, received: number, config: MachineConfig): Transition {

@@ -1,4 +1,5 @@
 import { PROBE_CODES, type ProbeCode, type ProbeKind } from '../state/schema.js';
+import { liveFailure } from './readiness.js';
 import type { State } from './types.js';
 
 export interface ProbeAnswer {
@@ -19,8 +20,9 @@ export function probeAnswers(state: State): Record<ProbeKind, ProbeAnswer> {
     const exited = answer(PROBE_CODES.appExited, state.appExit ? 'the app has exited' : (state.stopReason ?? 'usher has exited'));
     return { startup: exited, ready: exited, live: exited };
   }
-  const live = state.checks.liveFailing ? answer(PROBE_CODES.checkFailing, state.checks.liveFailing) : ok;
-  const stopping = state.phase === 'draining' || state.phase === 'stopping';
+  const failing = liveFailure(state);
+  const live = failing ? answer(PROBE_CODES.checkFailing, failing) : ok;
+  const stopping = state.phase === 'draining' || state.phase === 'stopping' || state.app.said === 'stopping';
   let startup: ProbeAnswer = ok;
   if (state.init.status === 'failed') startup = answer(PROBE_CODES.initFailed, state.init.failure ?? 'an init script failed');
   else if (stopping && state.appPid === null) startup = answer(PROBE_CODES.stopping, state.stopReason ?? 'stopping');

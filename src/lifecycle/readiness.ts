@@ -13,5 +13,12 @@ export function readiness(state: State): { ready: boolean; reason: string | null
   if (state.appPid === null) return no('starting');
   if (state.checks.ready === 'failing') return no(state.checks.readyReason ?? 'a readiness check is failing');
   if (state.checks.ready === 'unknown') return no('waiting for the readiness checks to pass');
+  if (state.app.said === 'stopping') return no('the app said it is stopping');
+  if (state.app.said === 'waiting') return no('waiting for the app to say it is ready');
   return { ready: true, reason: null };
+}
+
+/** Why liveness fails, if it does: a liveness check past its threshold, or a missed watchdog. */
+export function liveFailure(state: State): string | null {
+  return state.checks.liveFailing ?? state.app.watchdogFailing;
 }

@@ -22,6 +22,9 @@ export interface MachineConfig {
     readonly only: boolean;
   };
   readonly onUnhealthy: 'report' | 'exit';
+  readonly reloadSignal: number;
+  /** How the app says it is ready, when asked to (--ready-fd, --notify-socket); readiness waits for it. */
+  readonly appReadyVia: string | null;
 }
 
 export interface AppExit {
@@ -64,6 +67,21 @@ export interface State {
   /** An exit code that wins over the app's: a failed init script's, or 1 after a liveness stop. */
   readonly forcedExitCode: number | null;
   readonly exitCode: number | null;
+  /** What the app said of itself (ready-fd, sd_notify). */
+  readonly app: AppReport;
+  /** The last reload signal sent: which watched path changed, and when (from the event). */
+  readonly lastReload: { readonly path: string; readonly signal: number; readonly at: number } | null;
+}
+
+export interface AppReport {
+  /** not-asked: no protocol configured; waiting: asked, not said yet; then what it last said. */
+  readonly said: 'not-asked' | 'waiting' | 'ready' | 'stopping';
+  /** sd_notify STATUS=…, shown in the state and `usher status`. */
+  readonly status: string | null;
+  /** sd_notify MAINPID=…. */
+  readonly mainPid: number | null;
+  /** Why the watchdog fails (no WATCHDOG=1 in time); null while it is fine or not used. */
+  readonly watchdogFailing: string | null;
 }
 
 export type ChecksChanged = { readonly type: 'checksChanged' } & ChecksState;
@@ -84,7 +102,12 @@ export type Event =
   | { readonly type: 'initFailed'; readonly name: string; readonly code: number; readonly reason: string }
   /** The runner ended because usher stopped it. */
   | { readonly type: 'initStopped' }
-  | ChecksChanged;
+  | ChecksChanged
+  /** The app said something of itself: READY=1 or a newline on its ready fd, STOPPING=1, STATUS=, MAINPID=. */
+  | { readonly type: 'appReport'; readonly ready?: true; readonly stopping?: true; readonly status?: string; readonly mainPid?: number }
+  | { readonly type: 'watchdog'; readonly failing: string | null }
+  /** The content under a --reload-on path changed (debounced, compared by hash). */
+  | { readonly type: 'reloadRequested'; readonly path: string; readonly at: number };
 
 export type Effect =
   | { readonly type: 'spawnApp' }

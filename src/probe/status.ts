@@ -2,7 +2,7 @@
  * `usher status`: what a person debugging a pod wants on one screen. Phase and uptime, the app,
  * what each probe answers and why, each init script and check, then the timeline.
  */
-import { formatElapsed, noUsherLine, probeResult, type ReadResult } from '../state/reader.js';
+import { formatElapsed, probeResult, type ReadResult } from '../state/reader.js';
 import type { CheckRecord, InitScriptRecord, ProbeKind, StateFile } from '../state/schema.js';
 import { formatSpan, printable } from './format.js';
 import { renderTimeline, timelineRows } from './timeline.js';
@@ -30,9 +30,10 @@ export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions
   lines.push(`usher pid ${state.usherPid}, ${state.phase}, up ${up}, state in ${dir}`);
   lines.push(state.appPid > 0 ? `app pid ${state.appPid}` : 'app not started');
   if (state.exitCode >= 0) lines.push(`exit code ${state.exitCode}`);
-  lines.push('', 'probes:');
+  // Gone or stale, every probe answers 6 now; what they answered last is what helps a post-mortem.
+  lines.push('', read.ok ? 'probes:' : 'probes, as last written (all answer 6 now):');
   for (const kind of KINDS) {
-    const result = read.ok ? probeResult(kind, state, asOf) : { code: 6, line: noUsherLine(kind, read.reason) };
+    const result = probeResult(kind, state, asOf);
     lines.push(`  ${kind.padEnd(8)} ${result.code}  ${result.line}`);
   }
   lines.push('', ...initLines(state.init, asOf), '', ...checkLines(state.checks, asOf));

@@ -13,6 +13,8 @@ export interface SpawnOptions {
   readonly tty: TtyHandover | undefined;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
+  /** --ready-fd: a pipe at this fd in the app, nothing at the fds between 3 and it. */
+  readonly readyFd: number | undefined;
 }
 
 /**
@@ -24,7 +26,12 @@ export function spawnApp(options: SpawnOptions): Spawned {
   const found = resolveCommand(name, options.env.PATH, options.cwd);
   if (!found.ok) return found;
   const env = appEnvironment(options.env);
-  const common = { stdio: 'inherit', cwd: options.cwd, env } as const;
+  const stdio: ('inherit' | 'ignore' | 'pipe')[] = ['inherit', 'inherit', 'inherit'];
+  if (options.readyFd !== undefined) {
+    while (stdio.length < options.readyFd) stdio.push('ignore');
+    stdio.push('pipe');
+  }
+  const common = { stdio, cwd: options.cwd, env };
   let child: ChildProcess;
   try {
     child = options.tty && !options.singleChild

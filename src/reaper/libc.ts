@@ -23,7 +23,7 @@ const TIOCNOTTY = 0x5422;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 
-type Koffi = typeof import('koffi');
+export type Koffi = typeof import('koffi');
 
 const MUSL_ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i386', arm: 'armhf' };
 
@@ -32,7 +32,7 @@ const MUSL_ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aar
  * the prebuilt native module, so it loads that straight away (glibc build, then musl) and falls
  * back to the package entry when the layout is not the expected one.
  */
-function requireKoffi(): Koffi {
+export function requireKoffi(): Koffi {
   // koffi is native: kept out of the bundle and required from node_modules at run time.
   const root = require.resolve('koffi/package.json').slice(0, -'package.json'.length);
   const arch = ({ x64: 'x64', arm64: 'arm64', ia32: 'ia32', arm: 'armhf' } as Record<string, string>)[process.arch];

@@ -54,6 +54,8 @@ export function supervise(options: SuperviseOptions): Supervisor {
     singleChild: config.singleChild, exitMap: config.exitMap, platformSignalsApp: config.platform.signalsEveryProcess,
     init: { present: options.initScripts.length > 0, mode: config.init.mode, onFailure: config.init.onFailure, only: config.init.only },
     onUnhealthy: config.onUnhealthy,
+    reloadSignal: config.reload.signal,
+    appReadyVia: config.readyFd !== undefined ? `ready fd ${config.readyFd}` : config.notify.socket ? 'NOTIFY_SOCKET' : null,
   };
   const appEnv = appEnvironment(options.env);
   const startedAt = Date.now();
@@ -155,7 +157,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   }
 
   function startApp(): void {
-    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env: options.env });
+    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env: options.env, readyFd: config.readyFd });
     if (!spawned.ok) return dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
     app = spawned.child;
     const pid = spawned.pid;
@@ -164,9 +166,24 @@ export function supervise(options: SuperviseOptions): Supervisor {
       options.ownChildren.delete(pid);
       dispatch({ type: 'appExited', code, signal: signal === null ? null : constants.signals[signal] });
     });
+    if (config.readyFd !== undefined) watchReadyFd(app, config.readyFd);
     options.afterSpawn();
     dispatch({ type: 'spawned', pid });
     checks?.start();
+  }
+
+  /** s6's notification-fd: the app writes a newline to fd N once it is ready. */
+  function watchReadyFd(child: ChildProcess, fd: number): void {
+    const stream = child.stdio[fd] as NodeJS.ReadableStream | null | undefined;
+    if (!stream) return;
+    stream.on('error', () => undefined); // the app closing its end early is not usher's failure
+    const onData = (chunk: Buffer | string): void => {
+      if (!String(chunk).includes('\n')) return;
+      stream.off('data', onData);
+      (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      dispatch({ type: 'appReport', ready: true });
+    };
+    stream.on('data', onData);
   }
 
   function finish(code: number): void {

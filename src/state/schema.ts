@@ -79,4 +79,13 @@ export interface StateFile {
   readonly timeline: readonly PhaseMark[];
   readonly init: readonly InitScriptRecord[];
   readonly checks: readonly CheckRecord[];
+  /** The last reload signal sent because a --reload-on path changed; null before any. */
+  readonly lastReload: ReloadRecord | null;
+}
+
+export interface ReloadRecord {
+  readonly at: number;
+  /** The watched path whose content changed. */
+  readonly path: string;
+  readonly signal: string;
 }

@@ -1,3 +1,4 @@
+import { signalName } from '../config/signals.js';
 import { probeAnswers } from '../lifecycle/probe-codes.js';
 import type { Phase, State } from '../lifecycle/types.js';
 import { STATE_VERSION, type CheckRecord, type InitScriptRecord, type PhaseMark, type StateFile } from './schema.js';
@@ -35,5 +36,6 @@ export function buildSnapshot(input: SnapshotInput): StateFile {
     timeline: input.timeline,
     init: input.init,
     checks: input.checks,
+    lastReload: state.lastReload ? { at: state.lastReload.at, path: state.lastReload.path, signal: signalName(state.lastReload.signal) } : null,
   };
 }

@@ -23,7 +23,7 @@ export interface StateDirChoice {
 }
 
 export interface StateDirOptions {
-  /** Where `explicit` came from, for messages; default 'flag'. */
+  /** Where `explicit` came from, for messages; default: 'env' when it is USHER_STATE_DIR's value, else 'flag'. */
   readonly explicitSource?: 'flag' | 'env';
   /** Tests point this away from the real /run/usher. */
   readonly defaultDir?: string;
@@ -46,8 +46,8 @@ const WHERE: Record<StateDirSource, string> = {
 };
 
 /**
- * For usher itself: `explicit` is the --state-dir value (undefined when not given; a caller that
- * already merged USHER_STATE_DIR into it says so with `explicitSource: 'env'`), else
+ * For usher itself: `explicit` is the --state-dir value (undefined when not given; it may also be
+ * USHER_STATE_DIR's value, merged by the caller), else
  * USHER_STATE_DIR from `env`, else /run/usher when writable or creatable, else a per-user
  * directory in the temp dir. Creates the directory (0755) when missing.
  * Throws StateDirError for a symlink, or a fallback directory owned by another user.
@@ -116,7 +116,9 @@ export function describeStateDir(choice: StateDirChoice): string {
 
 function explicitDir(explicit: string | undefined, env: NodeJS.ProcessEnv, options: StateDirOptions): { dir: string; source: 'flag' | 'env' } | undefined {
   if (explicit !== undefined) {
-    const source = options.explicitSource ?? 'flag';
+    // A config layer that merged USHER_STATE_DIR into `explicit` still gets its messages right.
+    const fromEnv = env.USHER_STATE_DIR !== undefined && env.USHER_STATE_DIR !== '' && path.resolve(env.USHER_STATE_DIR) === path.resolve(explicit);
+    const source = options.explicitSource ?? (fromEnv ? 'env' : 'flag');
     if (explicit === '') throw new StateDirError(`${WHERE[source]} is empty: give a directory`, explicit, source);
     return { dir: explicit, source };
   }

@@ -6,7 +6,8 @@ import type { Effect, Event, MachineConfig, State } from '../../src/lifecycle/ty
 const base: MachineConfig = {
   rewrite: new Map(), drainMs: 0, graceMs: 10_000, stopSignal: undefined, singleChild: false,
   exitMap: new Map(), platformSignalsApp: false,
-  init: { present: false, mode: 'before', onFailure: 'exit', only: false }, onUnhealthy: 'report',
+  init: { present: false, mode: 'before', onFailure: 'exit', only: false }, onUnhealthy: 'report', reloadSignal: SIG.HUP,
+  appReadyVia: null,
 };
 
 /** Feeds events in order; returns the final state and every effect except logs. */
@@ -210,5 +211,27 @@ describe('lifecycle machine: init scripts and checks', () => {
     const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'groupChecked', live: 0 }], { onUnhealthy: 'exit' });
     expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
     expect(stopped.effects.at(-1)).toEqual({ type: 'exit', code: 1 });
+  });
+});
+
+describe('lifecycle machine: reloads', () => {
+  const reload: Event = { type: 'reloadRequested', path: '/etc/tls', at: 1000 };
+
+  it('sends the reload signal to the group while running, and records it', () => {
+    const { state, effects } = run([...started, reload]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'group' }]);
+    expect(state.lastReload).toEqual({ path: '/etc/tls', signal: SIG.HUP, at: 1000 });
+  });
+
+  it('honours --single-child and --reload-signal', () => {
+    expect(sends(run([...started, reload], { singleChild: true, reloadSignal: SIG.USR2 }).effects)).toEqual([{ type: 'signalApp', signal: SIG.USR2, scope: 'app' }]);
+  });
+
+  it('skips reloads during init, drain and stopping', () => {
+    expect(sends(run([{ type: 'start' }, reload]).effects)).toEqual([]);
+    expect(sends(run([...started, signal(SIG.TERM), reload], { drainMs: 5000 }).effects)).toEqual([]);
+    const stopping = run([...started, signal(SIG.TERM), reload]);
+    expect(sends(stopping.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(stopping.state.lastReload).toBeNull();
   });
 });

@@ -30,7 +30,7 @@ function errorOf(run: () => unknown): StateDirError {
 describe('resolveStateDir (usher)', () => {
   it('uses the flag as is, made absolute, created 0755 with its parents', () => {
     const { env } = setup();
-    const process_umask = process.umask(0o077); // a hardened umask must not make it unreadable
+    const oldUmask = process.umask(0o077); // a hardened umask must not make it unreadable
     try {
       const dir = path.join(root, 'a', 'b');
       const relative = path.relative(process.cwd(), dir);
@@ -38,7 +38,7 @@ describe('resolveStateDir (usher)', () => {
       expect(statSync(dir).mode & 0o777).toBe(0o755);
       expect(statSync(path.join(root, 'a')).mode & 0o777).toBe(0o755);
     } finally {
-      process.umask(process_umask);
+      process.umask(oldUmask);
     }
   });
 
@@ -51,7 +51,10 @@ describe('resolveStateDir (usher)', () => {
   });
 
   it('a caller that merged the variable into `explicit` names it', () => {
-    expect(resolveStateDir(path.join(root, 'x'), {}, { explicitSource: 'env' }).source).toBe('env');
+    const dir = path.join(root, 'x');
+    expect(resolveStateDir(dir, {}, { explicitSource: 'env' }).source).toBe('env');
+    expect(resolveStateDir(dir, { USHER_STATE_DIR: path.relative(process.cwd(), dir) }).source).toBe('env');
+    expect(resolveStateDir(dir, { USHER_STATE_DIR: '/elsewhere' }).source).toBe('flag');
   });
 
   it('an empty flag is an error naming the flag', () => {
