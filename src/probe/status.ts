@@ -30,6 +30,9 @@ export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions
   lines.push(`usher pid ${state.usherPid}, ${state.phase}, up ${up}, state in ${dir}`);
   lines.push(state.appPid > 0 ? `app pid ${state.appPid}` : 'app not started');
   if (state.exitCode >= 0) lines.push(`exit code ${state.exitCode}`);
+  // Absent from files written before reloads were recorded: same version, one field fewer.
+  const reload = state.lastReload ?? null;
+  if (reload) lines.push(`last reload: ${reload.signal} ${formatElapsed((asOf - reload.at) / 1000)} ago (${printable(reload.path)} changed)`);
   // Gone or stale, every probe answers 6 now; what they answered last is what helps a post-mortem.
   lines.push('', read.ok ? 'probes:' : 'probes, as last written (all answer 6 now):');
   for (const kind of KINDS) {

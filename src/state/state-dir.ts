@@ -7,7 +7,7 @@
  * (a link in a shared /tmp could point anywhere). Failing to create or write a directory is not
  * an error here: the state writer reports it once and the app keeps running.
  */
-import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { STATE_FILE } from './reader.js';
 
@@ -46,11 +46,11 @@ const WHERE: Record<StateDirSource, string> = {
 };
 
 /**
- * For usher itself: `explicit` is the --state-dir value (undefined when not given; it may also be
- * USHER_STATE_DIR's value, merged by the caller), else
- * USHER_STATE_DIR from `env`, else /run/usher when writable or creatable, else a per-user
- * directory in the temp dir. Creates the directory (0755) when missing.
- * Throws StateDirError for a symlink, or a fallback directory owned by another user.
+ * For usher itself: `explicit` (the --state-dir value, or USHER_STATE_DIR's merged in by the
+ * caller; undefined when neither was given), else USHER_STATE_DIR from `env`, else /run/usher
+ * when writable or creatable, else a per-user directory in the temp dir. Creates the directory
+ * (0755) when missing. Throws StateDirError for a symlink, or a fallback directory owned by
+ * another user.
  */
 export function resolveStateDir(explicit: string | undefined, env: NodeJS.ProcessEnv, options: StateDirOptions = {}): StateDirChoice {
   const given = explicitDir(explicit, env, options);
@@ -87,7 +87,7 @@ export function findStateDir(explicit: string | undefined, env: NodeJS.ProcessEn
   const given = explicitDir(explicit, env, options);
   if (given) return given;
   const defaultDir = options.defaultDir ?? DEFAULT_STATE_DIR;
-  if (existsSync(path.join(defaultDir, STATE_FILE))) return { dir: defaultDir, source: 'default' };
+  if (isFile(path.join(defaultDir, STATE_FILE))) return { dir: defaultDir, source: 'default' };
   return { dir: fallbackStateDir(env, options.uid ?? currentUid()), source: 'fallback' };
 }
 
@@ -175,6 +175,15 @@ function makeDirs(dir: string): void {
     }
   } catch {
     // reported by the state writer, with its errno, at the first write
+  }
+}
+
+/** As `[ -f FILE ]` in the sh twin: a regular file, through symlinks. */
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
 

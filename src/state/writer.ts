@@ -68,16 +68,16 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
   const writeNow = (state: StateFile): void => {
     try {
       writeFiles(dir, stamp(state, now(), heartbeatMs));
-      if (!healthy) log.info({ stateDir: dir }, `state writes to ${dir} work again`);
+      if (!healthy) quietly(() => log.info({ stateDir: dir }, `state writes to ${dir} work again`));
       healthy = true;
     } catch (error) {
       if (healthy) {
         const errno = (error as NodeJS.ErrnoException).code ?? 'error';
-        log.error(
+        quietly(() => log.error(
           { stateDir: dir, errno, err: error instanceof Error ? error.message : String(error) },
           `cannot write state to ${dir} (${errno}): probes will answer 6 until it works; ` +
             'mount an emptyDir at /run/usher or set --state-dir; usher and the app keep running',
-        );
+        ));
       }
       healthy = false;
       removeMarkers(dir); // a marker must not claim a state no reader can confirm
@@ -192,6 +192,15 @@ function replaceFile(dir: string, name: string, content: string): void {
   } catch (error) {
     removeFile(temp);
     throw error;
+  }
+}
+
+/** A logger that throws must not make write() throw. */
+function quietly(log: () => void): void {
+  try {
+    log();
+  } catch {
+    // nothing left to tell it with
   }
 }
 

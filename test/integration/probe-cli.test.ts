@@ -79,7 +79,7 @@ function sample(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
     phase: 'running', appPid: 4321, startedAt: now - 300_000, exitCode: -1,
     timeline: [{ phase: 'initializing', at: now - 300_000 }, { phase: 'running', at: now - 45_000 }],
-    init: [], checks: [],
+    init: [], checks: [], lastReload: null,
     ...overrides,
   };
 }
@@ -117,10 +117,21 @@ describe('usher probe and bin/usher-probe agree', () => {
     });
   }
 
-  it.each(KINDS)('%s: a reason with quotes, backslashes, stars and percent signs reads the same', (kind) => {
-    const dir = craft(withCode(kind, 3, 'check "ready-cmd-1" failing: exit 3 \\ C:\\x\\ * ? %s $HOME `id`'));
+  const tricky = [
+    'check "ready-cmd-1" failing: exit 3 \\ C:\\x\\ * ? %s $HOME `id` $(id)',
+    'ends in a backslash \\',
+    '\\"',
+    'a", "readyCode": 0, b: "c',
+    '  padded\tand\nsplit  ',
+    'ünïcödé ✓ 日本 \ud83d\ude80',
+    '-n',
+  ];
+  it.each(KINDS.flatMap((kind) => tricky.map((reason) => [kind, reason] as const)))('%s: the reason %j reads the same', (kind, reason) => {
+    const dir = craft(withCode(kind, 3, reason));
     const node = usherProbe([kind, '--state-dir', dir]);
-    expect(node.stderr).toContain('check "ready-cmd-1" failing: exit 3 \\ C:\\x\\ * ? %s $HOME `id` for 4m1');
+    const label = { startup: 'started', ready: 'ready', live: 'live' }[kind];
+    const shown = reason.replace(/[\t\n]+/g, ' ').trim();
+    expect(node.stderr).toMatch(new RegExp(`^not ${label}: ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} for 4m1[23]s\n$`));
     expectSame(node, shProbe([kind, dir]));
     for (const shell of SHELLS) expectSame(node, shProbe([kind, dir], {}, shell));
   });
@@ -154,6 +165,8 @@ describe('usher probe and bin/usher-probe agree', () => {
     ['an empty dir', (): string => craftRaw(null), 'no state.json in DIR'],
     ['a file that is not JSON', (): string => craftRaw('garbage\n'), 'state.json in DIR is not valid usher state'],
     ['another version', (): string => craftRaw(JSON.stringify({ ...sample(), version: 2 }, null, 2)), 'state.json in DIR has version 2, this usher reads version 1'],
+    ['a number that is not one', (): string => craftRaw(JSON.stringify({ ...sample(), usherPid: 'x' }, null, 2).replace('"x"', `${livePid}a`)), 'state.json in DIR is not valid usher state'],
+    ['a field missing', (): string => craftRaw(JSON.stringify({ ...sample(), heartbeatAt: undefined }, null, 2)), 'state.json in DIR is not valid usher state'],
     ['a code out of range', (): string => craftRaw(JSON.stringify({ ...sample(), readyCode: 9, startupCode: 9, liveCode: 9 }, null, 2)), 'state.json in DIR is not valid usher state'],
   ])('%s is 6', (_what, make, reason) => {
     const dir = make();
@@ -271,6 +284,7 @@ describe('usher status', () => {
       readyCode: 3,
       readyReason: 'check ready-http-1 failing',
       reasonSince: NOW() - 12_000,
+      lastReload: { at: NOW() - 60_500, path: '/etc/app/config.yaml', signal: 'SIGHUP' },
       timeline: [{ phase: 'initializing', at: t0 }, { phase: 'running', at: t0 + 255_000 }],
       init: [
         { name: '10-migrate.sh', path: '/init/10-migrate.sh', status: 'ok', startedAt: t0 + 100, endedAt: t0 + 100 + 252_000, exitCode: 0, signal: null },
@@ -298,6 +312,7 @@ describe('usher status', () => {
     const text = out.stdout;
     expect(text).toMatch(new RegExp(`^usher pid ${livePid}, running, up 5m0s, state in ${dir}\n`));
     expect(text).toContain('app pid 4321');
+    expect(text).toMatch(/last reload: SIGHUP 1m[01]s ago \(\/etc\/app\/config\.yaml changed\)/);
     expect(text).toMatch(/ready +3 +not ready: check ready-http-1 failing for 1[23]s/);
     expect(text).toMatch(/10-migrate\.sh +ok +4m12s +exit 0/);
     expect(text).toMatch(/20-warm\.sh +ok +2\.4s +exit 0/);
