@@ -62,7 +62,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
     if (servicesStarted) return;
     servicesStarted = true;
     logStart(log, config, libc, tty, initScripts);
-    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), snapshot: () => supervisor!.snapshot() });
+    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), snapshot: () => supervisor!.snapshot(), metrics: () => supervisor!.metrics() });
   };
   if (initScripts.length > 0) startServices();
   supervisor = supervise({
@@ -75,9 +75,9 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
 }
 
 /** After the app started, a failure to serve probes is logged, never fatal. */
-function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'snapshot'>): void {
+function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'snapshot' | 'metrics'>): void {
   import('./http/probe-server.js')
-    .then(({ startProbeServer }) => startProbeServer({ address, state: source.state, snapshot: source.snapshot, log }))
+    .then(({ startProbeServer }) => startProbeServer({ address, ...source, log }))
     .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
 }
 

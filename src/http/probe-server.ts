@@ -4,6 +4,7 @@ import type { HttpAddress } from '../config/config.js';
 import type { State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { probeAnswers } from '../lifecycle/probe-codes.js';
+import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { ProbeKind, StateFile } from '../state/schema.js';
 
 export interface ProbeServer {
@@ -17,16 +18,18 @@ const CLIENT_ERRORS: Record<string, string> = {
   HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
 };
 
-const ROUTES: Record<string, ProbeKind | 'status'> = { '/livez': 'live', '/readyz': 'ready', '/startupz': 'startup', '/status': 'status' };
+const ROUTES: Record<string, ProbeKind | 'status' | 'metrics'> = {
+  '/livez': 'live', '/readyz': 'ready', '/startupz': 'startup', '/status': 'status', '/metrics': 'metrics',
+};
 
 /**
  * The optional probe server: GET/HEAD only, no request body read, small bounded headers and a
  * request timeout, so a broken or hostile client cannot tie usher up. It never shows the app's
  * argv or environment (they hold secrets).
  */
-export function startProbeServer(options: { address: HttpAddress; state: () => State; snapshot: () => StateFile; log: Logger }): Promise<ProbeServer> {
+export function startProbeServer(options: { address: HttpAddress; state: () => State; snapshot: () => StateFile; metrics: () => string; log: Logger }): Promise<ProbeServer> {
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 5000, headersTimeout: 5000, keepAliveTimeout: 5000 }, (request, response) => {
-    handle(request, response, options.state(), options.snapshot);
+    handle(request, response, options);
   });
   // Replacing Node's own clientError handler loses its status codes: keep them.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
@@ -47,15 +50,26 @@ export function startProbeServer(options: { address: HttpAddress; state: () => S
   });
 }
 
-function handle(request: IncomingMessage, response: ServerResponse, state: State, snapshot: () => StateFile): void {
+interface Sources {
+  readonly state: () => State;
+  readonly snapshot: () => StateFile;
+  readonly metrics: () => string;
+}
+
+function handle(request: IncomingMessage, response: ServerResponse, sources: Sources): void {
   const route = ROUTES[(request.url ?? '').split('?')[0] ?? ''];
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return send(response, request, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
   }
   if (!route) return send(response, request, 404, { error: 'not found' });
-  if (route === 'status') {
-    return send(response, request, 200, snapshot());
+  if (route === 'status') return send(response, request, 200, sources.snapshot());
+  if (route === 'metrics') {
+    const text = sources.metrics();
+    response.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.end(request.method === 'HEAD' ? undefined : text);
+    return;
   }
+  const state = sources.state();
   const answer = probeAnswers(state)[route];
   const ok = answer.code === 0;
   send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason });

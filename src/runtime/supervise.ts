@@ -16,6 +16,8 @@ import type { TtyHandover } from '../process/tty.js';
 import type { Reaper } from '../reaper/reaper.js';
 import type { PhaseMark, StateFile } from '../state/schema.js';
 import { buildSnapshot } from '../state/snapshot.js';
+import { renderMetrics } from '../http/metrics.js';
+import { openNotifyProtocol, type NotifyProtocol } from '../notify/notify-protocol.js';
 
 export interface SuperviseOptions {
   readonly config: Config;
@@ -37,6 +39,8 @@ export interface SuperviseOptions {
 export interface Supervisor {
   readonly state: () => State;
   readonly snapshot: () => StateFile;
+  /** Prometheus text for /metrics. */
+  readonly metrics: () => string;
   /** Last resort when usher itself failed: SIGKILL whatever of the app is left. */
   readonly killApp: () => void;
 }
@@ -65,6 +69,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   let app: ChildProcess | undefined;
   let groupPoll: NodeJS.Timeout | undefined;
   const timers = new Map<TimerName, NodeJS.Timeout>();
+  const signalsSent: Record<string, number> = {};
   // Giving the terminal to the app makes the kernel send usher one SIGHUP and one SIGCONT.
   const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
 
@@ -90,6 +95,16 @@ export function supervise(options: SuperviseOptions): Supervisor {
     specs: config.checks, timing: config.checkTiming, context: { cwd: options.cwd, env: appEnv, ownChildren: options.ownChildren },
     log, report: dispatch, changed: publish,
   });
+
+  // sd_notify: opened before the app starts, since the app gets its path in NOTIFY_SOCKET.
+  let notify: NotifyProtocol | undefined;
+  if (config.notify.socket) {
+    try {
+      notify = openNotifyProtocol({ watchdogMs: config.notify.watchdogMs, log, dispatch });
+    } catch (error) {
+      log.error({ err: error }, `--notify-socket: ${(error as Error).message}; the app will never be reported ready`);
+    }
+  }
 
   const checkGroup = (): void => {
     if (state.phase !== 'stopping' || state.appPid === null) return;
@@ -121,7 +136,9 @@ export function supervise(options: SuperviseOptions): Supervisor {
       case 'signalApp': {
         if (state.appPid === null) return;
         const target = effect.scope === 'group' ? -state.appPid : state.appPid;
-        if (!sendSignal(target, effect.signal)) log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
+        const name = signalName(effect.signal);
+        if (sendSignal(target, effect.signal)) signalsSent[name] = (signalsSent[name] ?? 0) + 1;
+        else log.debug({ signal: name }, 'nothing left to signal');
         return;
       }
       case 'stopSelf':
@@ -157,7 +174,8 @@ export function supervise(options: SuperviseOptions): Supervisor {
   }
 
   function startApp(): void {
-    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env: options.env, readyFd: config.readyFd });
+    const env = notify ? { ...options.env, ...notify.env } : options.env;
+    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env, readyFd: config.readyFd });
     if (!spawned.ok) return dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
     app = spawned.child;
     const pid = spawned.pid;
@@ -169,6 +187,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     if (config.readyFd !== undefined) watchReadyFd(app, config.readyFd);
     options.afterSpawn();
     dispatch({ type: 'spawned', pid });
+    notify?.appStarted();
     checks?.start();
   }
 
@@ -190,6 +209,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     clearInterval(groupPoll);
     for (const timer of timers.values()) clearTimeout(timer);
     checks?.stop();
+    notify?.close();
     initRunner?.signal(SIG.KILL);
     reap();
     process.exitCode = code;
@@ -206,6 +226,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   return {
     state: () => state,
     snapshot,
+    metrics: () => renderMetrics({ state: snapshot(), counters: { signalsForwarded: signalsSent, orphansReaped: reaper?.total ?? 0, appRestarts: 0 }, now: Date.now() }),
     killApp: () => {
       if (state.phase === 'exited') return;
       initRunner?.signal(SIG.KILL);

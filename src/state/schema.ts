@@ -76,6 +76,9 @@ export interface StateFile {
   readonly startedAt: number;
   /** usher's exit code once known, else -1. */
   readonly exitCode: number;
+  /** What the app says of itself over sd_notify: STATUS=… ('' when nothing), MAINPID=… (0). */
+  readonly appStatus: string;
+  readonly appMainPid: number;
   readonly timeline: readonly PhaseMark[];
   readonly init: readonly InitScriptRecord[];
   readonly checks: readonly CheckRecord[];

@@ -33,6 +33,8 @@ export function buildSnapshot(input: SnapshotInput): StateFile {
     appPid: state.appPid ?? 0,
     startedAt: input.startedAt,
     exitCode: state.exitCode ?? -1,
+    appStatus: state.app.status ?? '',
+    appMainPid: state.app.mainPid ?? 0,
     timeline: input.timeline,
     init: input.init,
     checks: input.checks,

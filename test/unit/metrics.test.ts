@@ -105,7 +105,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
     version: 1, usherPid: 1, heartbeatAt: NOW - 1000, heartbeatMs: 2000, staleAfterMs: 10_000,
     startupCode: 0, readyCode: 3, liveCode: 0,
     startupReason: '', readyReason: 'check ready-http-1 failing', liveReason: '',
-    reasonSince: NOW - 5000, phase: 'running', appPid: 42, startedAt: NOW - 90_500, exitCode: -1,
+    reasonSince: NOW - 5000, phase: 'running', appPid: 42, startedAt: NOW - 90_500, exitCode: -1, appStatus: '', appMainPid: 0,
     timeline: [{ phase: 'initializing', at: NOW - 90_500 }, { phase: 'running', at: NOW - 80_000 }],
     init: [
       script({ name: '10-migrate.sh', status: 'ok', startedAt: NOW - 90_000, endedAt: NOW - 88_500, exitCode: 0 }),
