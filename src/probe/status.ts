@@ -28,7 +28,11 @@ export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions
   if (!read.ok) lines.push(`no usher running (${read.reason})`, 'last known state:', '');
   const up = formatElapsed((asOf - state.startedAt) / 1000);
   lines.push(`usher pid ${state.usherPid}, ${state.phase}, up ${up}, state in ${dir}`);
-  lines.push(state.appPid > 0 ? `app pid ${state.appPid}` : 'app not started');
+  // Absent from files written before the app could report itself: same version, fields fewer.
+  const mainPid = state.appMainPid ?? 0;
+  const main = mainPid > 0 && mainPid !== state.appPid ? ` (main pid ${mainPid}, as the app said)` : '';
+  lines.push(state.appPid > 0 ? `app pid ${state.appPid}${main}` : 'app not started');
+  if (state.appStatus) lines.push(`app says: ${printable(state.appStatus)}`);
   if (state.exitCode >= 0) lines.push(`exit code ${state.exitCode}`);
   // Absent from files written before reloads were recorded: same version, one field fewer.
   const reload = state.lastReload ?? null;

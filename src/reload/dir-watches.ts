@@ -1,4 +1,5 @@
 import { statSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import { interested, type Interest, type WatchPlan } from './watch-plan.js';
 
 interface DirWatch {
@@ -62,7 +63,8 @@ export class DirWatches {
 
   #deliver(dir: string, name: string | null): void {
     const current = this.#watches.get(dir);
-    if (current && interested(current.interest, name)) this.onEvent(dir, name);
+    // libuv names an event on the directory itself (deleted, moved away) by its basename.
+    if (current && (interested(current.interest, name) || name === path.basename(dir))) this.onEvent(dir, name);
   }
 
   #openFailed(dir: string, error: unknown): void {

@@ -94,7 +94,7 @@ describe('probe server, running phase', () => {
 
   it('GET /status shows the state', async () => {
     const body = JSON.parse((await get(port, '/status')).body) as Record<string, unknown>;
-    expect(body).toMatchObject({ phase: 'running', ready: true, appPid: expect.any(Number) });
+    expect(body).toMatchObject({ phase: 'running', readyCode: 0, liveCode: 0, appPid: expect.any(Number) });
   });
 
   it('ignores a query string', async () => {
@@ -185,7 +185,7 @@ describe('probe server, draining phase', () => {
     }
     const status = await get(port, '/status');
     expect(status.status).toBe(200);
-    expect(JSON.parse(status.body)).toMatchObject({ phase: 'draining', ready: false });
+    expect(JSON.parse(status.body)).toMatchObject({ phase: 'draining', readyCode: 4, liveCode: 0 });
   });
 
   it('still refuses other methods and unknown paths while draining', async () => {

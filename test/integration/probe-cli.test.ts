@@ -79,7 +79,7 @@ function sample(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
     phase: 'running', appPid: 4321, startedAt: now - 300_000, exitCode: -1,
     timeline: [{ phase: 'initializing', at: now - 300_000 }, { phase: 'running', at: now - 45_000 }],
-    init: [], checks: [], lastReload: null,
+    init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0,
     ...overrides,
   };
 }
@@ -285,6 +285,8 @@ describe('usher status', () => {
       readyReason: 'check ready-http-1 failing',
       reasonSince: NOW() - 12_000,
       lastReload: { at: NOW() - 60_500, path: '/etc/app/config.yaml', signal: 'SIGHUP' },
+      appStatus: 'serving 12 connections',
+      appMainPid: 4400,
       timeline: [{ phase: 'initializing', at: t0 }, { phase: 'running', at: t0 + 255_000 }],
       init: [
         { name: '10-migrate.sh', path: '/init/10-migrate.sh', status: 'ok', startedAt: t0 + 100, endedAt: t0 + 100 + 252_000, exitCode: 0, signal: null },
@@ -311,7 +313,7 @@ describe('usher status', () => {
     expect(out.stderr).toBe('');
     const text = out.stdout;
     expect(text).toMatch(new RegExp(`^usher pid ${livePid}, running, up 5m0s, state in ${dir}\n`));
-    expect(text).toContain('app pid 4321');
+    expect(text).toContain('app pid 4321 (main pid 4400, as the app said)\napp says: serving 12 connections\n');
     expect(text).toMatch(/last reload: SIGHUP 1m[01]s ago \(\/etc\/app\/config\.yaml changed\)/);
     expect(text).toMatch(/ready +3 +not ready: check ready-http-1 failing for 1[23]s/);
     expect(text).toMatch(/10-migrate\.sh +ok +4m12s +exit 0/);

@@ -252,6 +252,23 @@ describe.each<Mode>(['default', 'inotify only', 'poll only'])('reload watcher, %
     expect(recorder.logged('warn', 'disappeared')).toHaveLength(1);
   });
 
+  it('the parent directory of a watched file moved away and back: a warning, no change for the return, edits seen again', async () => {
+    const parent = path.join(tempDir(), 'conf');
+    mkdirSync(parent);
+    const file = path.join(parent, 'app.conf');
+    writeFileSync(file, 'same\n');
+    const recorder = watch([file], { mode });
+    const gone = recorder.nextLog('warn', 'disappeared');
+    renameSync(parent, `${parent}.moved`);
+    await gone;
+    const back = recorder.nextLog('info', 'path is back');
+    renameSync(`${parent}.moved`, parent);
+    await back;
+    writeFileSync(file, 'changed\n');
+    await recorder.changeCount(1);
+    expect(recorder.changes).toEqual([{ path: file, detail: 'content changed' }]);
+  });
+
   it('a volume directory removed, then recreated: back with the same content is no change', async () => {
     const parent = tempDir();
     const volume = path.join(parent, 'certs');

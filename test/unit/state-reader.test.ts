@@ -14,7 +14,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 1, liveCode: 0,
     startupReason: '', readyReason: 'init script 10-migrate.sh running', liveReason: '',
     reasonSince: NOW - 252_000, phase: 'initializing', appPid: 0, startedAt: NOW - 260_000, exitCode: -1,
-    timeline: [{ phase: 'initializing', at: NOW - 260_000 }], init: [], checks: [], lastReload: null,
+    timeline: [{ phase: 'initializing', at: NOW - 260_000 }], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0,
     ...overrides,
   };
 }
