@@ -12,6 +12,7 @@ import { loadLibc, type Libc } from './reaper/libc.js';
 import { Reaper } from './reaper/reaper.js';
 import { supervise, type Supervisor } from './runtime/supervise.js';
 import { listInitScripts, type InitScript } from './health/init-scripts.js';
+import { checkReloadPaths } from './reload/watcher.js';
 import type { StateFile } from './state/schema.js';
 import { describeStateDir, resolveStateDir } from './state/state-dir.js';
 import { createStateWriter, type StateWriter } from './state/writer.js';
@@ -29,6 +30,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   const config = parseOrExit(argv, env);
   const log = createLogger(config.logLevel, config.logFormat);
   const initScripts = listInitScriptsOrExit(config, log);
+  checkReloadPathsOrExit(config);
 
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    and the terminal handed over when interactive. All need libc; without it, carry on.
@@ -79,6 +81,16 @@ function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, '
   import('./http/probe-server.js')
     .then(({ startProbeServer }) => startProbeServer({ address, ...source, log }))
     .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
+}
+
+function checkReloadPathsOrExit(config: Config): void {
+  if (config.reload.paths.length === 0) return;
+  try {
+    checkReloadPaths(config.reload.paths, config.reload.optional);
+  } catch (error) {
+    writeSync(2, `usher: --reload-on/USHER_RELOAD_ON: ${(error as Error).message}${config.reload.optional ? '' : ' (or pass --reload-optional)'}\n`);
+    process.exit(2);
+  }
 }
 
 function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {

@@ -64,7 +64,7 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
     case 'checksChanged':
       return onChecksChanged(state, event, config);
     case 'reloadRequested':
-      return onReload(state, event.path, event.at, config);
+      return onReload(state, event, config);
     case 'appReport':
       return onAppReport(state, event);
     case 'watchdog':
@@ -159,15 +159,16 @@ function onAppReport(state: State, event: Extract<Event, { type: 'appReport' }>)
 }
 
 /** A reload only makes sense for an app that runs and serves: never during init, drain or stop. */
-function onReload(state: State, path: string, at: number, config: MachineConfig): Transition {
+function onReload(state: State, event: Extract<Event, { type: 'reloadRequested' }>, config: MachineConfig): Transition {
+  const { path, detail, at } = event;
   const name = signalName(config.reloadSignal);
   if (state.phase !== 'running' || state.appPid === null || state.appExit) {
-    return { state, effects: [{ type: 'log', level: 'info', msg: `${path} changed: reload skipped while ${state.phase}`, fields: { path } }] };
+    return { state, effects: [{ type: 'log', level: 'info', msg: `${path} changed: reload skipped while ${state.phase}`, fields: { path, detail } }] };
   }
   return {
     state: { ...state, lastReload: { path, signal: config.reloadSignal, at } },
     effects: [
-      { type: 'log', level: 'info', msg: `${path} changed: ${name} sent to the app`, fields: { path, signal: name, scope: scope(config) } },
+      { type: 'log', level: 'info', msg: `${path} changed: ${name} sent to the app`, fields: { path, detail, signal: name, scope: scope(config) } },
       { type: 'signalApp', signal: config.reloadSignal, scope: scope(config) },
       { type: 'publish' },
     ],

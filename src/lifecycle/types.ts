@@ -107,7 +107,7 @@ export type Event =
   | { readonly type: 'appReport'; readonly ready?: true; readonly stopping?: true; readonly status?: string; readonly mainPid?: number }
   | { readonly type: 'watchdog'; readonly failing: string | null }
   /** The content under a --reload-on path changed (debounced, compared by hash). */
-  | { readonly type: 'reloadRequested'; readonly path: string; readonly at: number };
+  | { readonly type: 'reloadRequested'; readonly path: string; readonly detail: string; readonly at: number };
 
 export type Effect =
   | { readonly type: 'spawnApp' }

@@ -18,6 +18,7 @@ import type { PhaseMark, StateFile } from '../state/schema.js';
 import { buildSnapshot } from '../state/snapshot.js';
 import { renderMetrics } from '../http/metrics.js';
 import { openNotifyProtocol, type NotifyProtocol } from '../notify/notify-protocol.js';
+import { startReloadWatcher, type ReloadWatcher } from '../reload/watcher.js';
 
 export interface SuperviseOptions {
   readonly config: Config;
@@ -105,6 +106,13 @@ export function supervise(options: SuperviseOptions): Supervisor {
       log.error({ err: error }, `--notify-socket: ${(error as Error).message}; the app will never be reported ready`);
     }
   }
+
+  // --reload-on: watched from the start, so a change is noticed whenever it comes; the machine
+  // decides whether it becomes a signal (never during init, drain or stop).
+  const reloadWatcher: ReloadWatcher | undefined = config.reload.paths.length === 0 ? undefined : startReloadWatcher({
+    paths: config.reload.paths, optional: config.reload.optional, debounceMs: config.reload.debounceMs, log,
+    onChange: (change) => dispatch({ type: 'reloadRequested', path: change.path, detail: change.detail, at: Date.now() }),
+  });
 
   const checkGroup = (): void => {
     if (state.phase !== 'stopping' || state.appPid === null) return;
@@ -210,6 +218,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     for (const timer of timers.values()) clearTimeout(timer);
     checks?.stop();
     notify?.close();
+    reloadWatcher?.stop();
     initRunner?.signal(SIG.KILL);
     reap();
     process.exitCode = code;

@@ -215,7 +215,7 @@ describe('lifecycle machine: init scripts and checks', () => {
 });
 
 describe('lifecycle machine: reloads', () => {
-  const reload: Event = { type: 'reloadRequested', path: '/etc/tls', at: 1000 };
+  const reload: Event = { type: 'reloadRequested', path: '/etc/tls', detail: 'content changed', at: 1000 };
 
   it('sends the reload signal to the group while running, and records it', () => {
     const { state, effects } = run([...started, reload]);
