@@ -58,22 +58,33 @@ export function loadLibc(): Libc | Error {
   try {
     const koffi = requireKoffi();
     const self = koffi.load(null as unknown as string);
-    const waitpid = self.func('int waitpid(int pid, _Out_ int *status, int options)');
-    const prctl = self.func('int prctl(int option, ...)');
-    const ioctl = self.func('int ioctl(int fd, unsigned long request, ...)');
-    const fcntl = self.func('int fcntl(int fd, int cmd, ...)');
-    const tcgetsid = self.func('int tcgetsid(int fd)');
-    const getsid = self.func('int getsid(int pid)');
-    const tcgetpgrp = self.func('int tcgetpgrp(int fd)');
+    type Call = (...args: unknown[]) => number;
+    // What every start needs is bound now, so a failure shows here; the terminal calls, needed
+    // only for interactive use, on first use.
+    const eager = (signature: string): (() => Call) => {
+      const fn = self.func(signature) as Call;
+      return () => fn;
+    };
+    const bind = (signature: string): (() => Call) => {
+      let fn: Call | undefined;
+      return () => (fn ??= self.func(signature) as Call);
+    };
+    const waitpid = eager('int waitpid(int pid, _Out_ int *status, int options)');
+    const prctl = eager('int prctl(int option, ...)');
+    const fcntl = eager('int fcntl(int fd, int cmd, ...)');
+    const ioctl = bind('int ioctl(int fd, unsigned long request, ...)');
+    const tcgetsid = bind('int tcgetsid(int fd)');
+    const getsid = bind('int getsid(int pid)');
+    const tcgetpgrp = bind('int tcgetpgrp(int fd)');
     const status = [0];
     return {
-      reapIfExited: (pid) => waitpid(pid, status, WNOHANG | WALL) as number,
-      setChildSubreaper: () => prctl(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
-      releaseControllingTerminal: (fd) => ioctl(fd, TIOCNOTTY, 'int', 0) === 0,
-      terminalSession: (fd) => tcgetsid(fd) as number,
-      getsid: (pid) => getsid(pid) as number,
-      foregroundGroup: (fd) => tcgetpgrp(fd) as number,
-      setCloseOnExec: (fd) => fcntl(fd, F_SETFD, 'int', FD_CLOEXEC) === 0,
+      reapIfExited: (pid) => waitpid()(pid, status, WNOHANG | WALL),
+      setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
+      releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
+      terminalSession: (fd) => tcgetsid()(fd),
+      getsid: (pid) => getsid()(pid),
+      foregroundGroup: (fd) => tcgetpgrp()(fd),
+      setCloseOnExec: (fd) => fcntl()(fd, F_SETFD, 'int', FD_CLOEXEC) === 0,
     };
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
