@@ -1,5 +1,6 @@
 // A tiny HTTP app to run under usher: `usher -- node examples/server.js`.
 // No dependencies on purpose, so it runs in any node image without an install step.
+import { writeSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT ?? 8080);
@@ -22,7 +23,11 @@ const server = createServer((request, response) => {
   }, delay);
 });
 
-server.listen(port, host, () => log(`listening on ${host}:${port}`));
+server.listen(port, host, () => {
+  log(`listening on ${host}:${port}`);
+  // Under `usher --ready-fd N`, a newline on fd N says "ready" (s6's notification-fd).
+  if (process.env.READY_FD) writeSync(Number(process.env.READY_FD), '\n');
+});
 server.on('error', (error) => {
   log(`cannot listen on ${host}:${port}: ${error.message}`);
   process.exit(1);

@@ -1,8 +1,9 @@
 // `npm start` (after install and build): runs examples/server.js under usher, with a short drain
 // and the probe server, and says how to poke at it. Ctrl-C stops it the way a platform would.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { constants } from 'node:os';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,7 +23,10 @@ const curlHost = ['', '0.0.0.0', '::'].includes(probeHost) ? 'localhost' : probe
 // Flags win over USHER_* variables, so pass a demo default only where the user set nothing.
 const drain = process.env.USHER_DRAIN || '2s';
 const grace = process.env.USHER_GRACE || '5s';
-const flags = ['--http', probe];
+// A temp state dir, so the demo needs no /run/usher; --ready-fd 3: the app writes a newline to
+// fd 3 once it listens (READY_FD tells it which fd), and only then is it ready.
+const stateDir = process.env.USHER_STATE_DIR || mkdtempSync(path.join(tmpdir(), 'usher-demo-'));
+const flags = ['--http', probe, '--state-dir', stateDir, '--ready-fd', '3'];
 if (!process.env.USHER_LOG_FORMAT) flags.push('--log-format', 'text');
 if (!process.env.USHER_DRAIN) flags.push('--drain', drain);
 if (!process.env.USHER_GRACE) flags.push('--grace', grace);
@@ -36,7 +40,7 @@ const usher = spawn(usherBin, [...flags, '--', process.execPath, 'examples/serve
   stdio: 'inherit',
   detached: true,
   // The demo binds the app to loopback unless HOST says otherwise; in a container it is 0.0.0.0.
-  env: { ...process.env, PORT: appPort, HOST: process.env.HOST || '127.0.0.1' },
+  env: { ...process.env, PORT: appPort, HOST: process.env.HOST || '127.0.0.1', READY_FD: '3' },
 });
 
 usher.on('error', (error) => {
@@ -87,7 +91,11 @@ async function banner() {
   usher (pid ${usher.pid}) is running examples/server.js (drain ${drain}, grace ${grace})
     curl localhost:${appPort}/               the app
     curl -i ${curlHost}:${probePort}/readyz         readiness: 200, or 503 once a stop began
-    curl ${curlHost}:${probePort}/status            phase, pid, reason
+    curl ${curlHost}:${probePort}/status            the state: phase, probes, checks, reasons
+    curl ${curlHost}:${probePort}/metrics           Prometheus metrics
+    bin/usher probe ready --state-dir ${stateDir}; echo $?     exec probe (0 = ready)
+    bin/usher-probe ready ${stateDir}; echo $?                 the same in sh, about 2 ms
+    bin/usher status --state-dir ${stateDir}                   summary and start-up timeline
     kill -HUP ${usher.pid}                    forwarded to the app ("reloading")
   Ctrl-C: unready at once, ${drain} drain (the app keeps serving), then SIGINT to the app.
   Ctrl-C twice: skip the drain. Three times: SIGKILL.
