@@ -1,4 +1,5 @@
-// usher side by side with tini and dumb-init (issue 2 "Benchmark", issue 3 "Benchmark").
+// usher side by side with tini and dumb-init (issue 2 "Benchmark", issue 3 "Benchmark"), and
+// usher's probe server against exec probes (issue 6 "Benchmark").
 //
 // Every measurement is interleaved: each round takes one sample of every contender, in a rotated
 // order, so that a noisy neighbour, a CPU frequency change or a warm page cache hits all contenders
@@ -7,14 +8,17 @@
 //
 // Usage: npm run bench   (builds first; writes bench/results.md)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSpawner } from './spawn-rusage.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
 const USHER = path.join(ROOT, 'bin', 'usher');
+const USHER_PROBE = path.join(ROOT, 'bin', 'usher-probe');
 // The same Node for the floor, the apps and usher itself (bin/usher runs `node` from PATH).
 const NODE = process.execPath;
 const SIGNAL_APP = path.join(HERE, 'signal-app.mjs');
@@ -23,6 +27,9 @@ const RESULTS = path.join(HERE, 'results.md');
 
 const SAMPLES = { startup: 50, signal: 300, burst: 5, rss: 5, drain: 10 };
 const ORPHANS = 2000;
+// Probe server (issue 6): an open-loop GET /readyz schedule, and interleaved exec-probe runs.
+const PROBE_LOAD = { rate: 200, seconds: 10, warmupSeconds: 1, requestTimeoutMs: 2000 };
+const EXEC_ROUNDS = 100;
 const TARGET = { startupVsNode: 1.25, signalP90Ms: 1, burstVsTini: 2, rssMB: 60, drainMs: 1000, drainToleranceMs: 50 };
 // The whole run must stay bounded even if something hangs in a way no single timeout catches.
 const OVERALL_TIMEOUT_MS = 6 * 60_000;
@@ -239,6 +246,7 @@ class Proc {
 
 function killEverything() {
   for (const proc of running) killTree(proc.pid);
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -421,6 +429,168 @@ async function benchDrain() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Probe server (issue 6): GET /readyz at a steady rate from a loopback client, and the CPU usher
+// spends on it beside its idle CPU over the same time. usher only (tini and dumb-init have none).
+
+const tempDirs = new Set();
+
+function clockTicksPerSecond() {
+  const run = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 5000 });
+  const ticks = Number(run.stdout?.trim());
+  return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+}
+let CLK_TCK = 100;
+
+/** utime + stime of every thread of `pid`, in ms (/proc/PID/stat fields 14 and 15, in clock ticks). */
+function cpuMsOf(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces; field 3 is index 0.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[14 - 3]) + Number(fields[15 - 3])) * 1000) / CLK_TCK;
+}
+
+/** usher --http on a free loopback port, its state in a fresh directory, app `sleep 1000`; resolves once ready. */
+async function startProbeUsher() {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'usher-bench-'));
+  tempDirs.add(stateDir);
+  const proc = new Proc([USHER, '--http', '127.0.0.1:0', '--state-dir', stateDir, '--', 'sleep', '1000']);
+  try {
+    const line = await proc.line('stderr', (l) => l.includes('"msg":"probe server listening"'), 10_000, 'usher --http: probe server listening');
+    const port = Number(/:(\d+)$/.exec(JSON.parse(line).address ?? '')?.[1]);
+    if (!port) throw new Error(`usher --http: no port in ${line}`);
+    await waitUntil(() => existsSync(path.join(stateDir, 'ready')), 5000, 'usher --http: ready marker');
+    return { proc, stateDir, port, url: `http://127.0.0.1:${port}/readyz` };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+async function stopProbeUsher(probe) {
+  await probe.proc.stop();
+  rmSync(probe.stateDir, { recursive: true, force: true });
+  tempDirs.delete(probe.stateDir);
+}
+
+/**
+ * One GET /readyz on a new connection with `Connection: close`, as kubelet's prober (keep-alive
+ * off) does it. Timed from the request's start (connect included) to the end of the body.
+ * Resolves with `{ ms, status }` or `{ ms, error }`; never rejects, never waits longer than the timeout.
+ */
+function getReadyz(port) {
+  return new Promise((resolve) => {
+    const start = nowNs();
+    let timer;
+    let settled = false;
+    const settle = (result) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ms: elapsedMs(start), ...result });
+    };
+    const request = http.request({ host: '127.0.0.1', port, path: '/readyz', agent: false, headers: { Connection: 'close' } }, (response) => {
+      response.resume();
+      response.on('end', () => settle({ status: response.statusCode }));
+      response.on('error', (error) => settle({ error: error.message }));
+    });
+    timer = setTimeout(() => {
+      settle({ error: `no answer within ${PROBE_LOAD.requestTimeoutMs} ms` });
+      request.destroy();
+    }, PROBE_LOAD.requestTimeoutMs);
+    request.on('error', (error) => settle({ error: error.message }));
+    request.end();
+  });
+}
+
+/** Open loop: request i goes out at i/rate s whether or not the earlier ones have been answered. */
+async function openLoop(port, rate, seconds) {
+  const intervalMs = 1000 / rate;
+  const count = Math.round(rate * seconds);
+  const answers = [];
+  const lagsMs = [];
+  const start = nowNs();
+  for (let i = 0; i < count; i++) {
+    const due = i * intervalMs;
+    const wait = due - elapsedMs(start);
+    if (wait >= 1) await sleep(wait);
+    lagsMs.push(Math.max(0, elapsedMs(start) - due));
+    answers.push(getReadyz(port));
+  }
+  const results = await Promise.all(answers);
+  return { results, lagsMs, wallMs: elapsedMs(start) };
+}
+
+async function benchProbeServer(probe) {
+  const { proc, port } = probe;
+  const alive = () => {
+    if (proc.exitCode !== undefined) throw new Error(`usher --http exited (${proc.exitCode})`);
+  };
+  // Warm-up, not recorded: the first requests compile the handler and load what is loaded lazily.
+  await openLoop(port, PROBE_LOAD.rate, PROBE_LOAD.warmupSeconds);
+  await sleep(1000);
+  alive();
+  const idleStart = nowNs();
+  const idleCpuStart = cpuMsOf(proc.pid);
+  await sleep(PROBE_LOAD.seconds * 1000);
+  const idle = { cpuMs: cpuMsOf(proc.pid) - idleCpuStart, wallMs: elapsedMs(idleStart) };
+  alive();
+  const loadavgBefore = os.loadavg()[0];
+  const cpuStart = cpuMsOf(proc.pid);
+  const run = await openLoop(port, PROBE_LOAD.rate, PROBE_LOAD.seconds);
+  const load = { cpuMs: cpuMsOf(proc.pid) - cpuStart, wallMs: run.wallMs };
+  alive();
+  const ok = run.results.filter((r) => r.status === 200);
+  const failed = run.results.filter((r) => r.status !== 200);
+  return {
+    latencies: ok.map((r) => r.ms),
+    requests: run.results.length,
+    failures: failed.length,
+    firstFailure: failed[0] && (failed[0].error ?? `HTTP ${failed[0].status}`),
+    lagsMs: run.lagsMs,
+    load,
+    idle,
+    loadavg: [loadavgBefore, os.loadavg()[0]],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Exec-probe cost, against the same running usher: wall and CPU of one probe process each,
+// interleaved. CPU from wait4's rusage (see spawn-rusage.mjs for why not /usr/bin/time).
+
+function execProbeKinds(probe) {
+  const marker = path.join(probe.stateDir, 'ready');
+  const kinds = [
+    { name: 'usher probe', label: '`usher probe ready --state-dir D`', argv: [USHER, 'probe', 'ready', '--state-dir', probe.stateDir] },
+    { name: 'usher-probe', label: '`usher-probe ready D`', argv: [USHER_PROBE, 'ready', probe.stateDir] },
+    { name: 'test -f', label: '`/usr/bin/test -f D/ready` (exec\'d directly)', argv: ['/usr/bin/test', '-f', marker] },
+    { name: 'sh -c test', label: '`/bin/sh -c \'test -f D/ready\'` (shell builtin)', argv: ['/bin/sh', '-c', `test -f '${marker}'`] },
+    { name: 'curl', label: '`curl -sf -o /dev/null http://…/readyz` (client process only)', argv: ['/usr/bin/curl', '-sf', '-o', '/dev/null', '--max-time', '5', probe.url] },
+  ];
+  return kinds.filter((k) => existsSync(k.argv[0]));
+}
+
+async function benchExecProbes(probe, spawner) {
+  const kinds = execProbeKinds(probe);
+  const runOnce = spawner instanceof Error
+    ? (argv) => {
+        const start = nowNs();
+        const run = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 10_000 });
+        return { wallMs: elapsedMs(start), cpuMs: NaN, code: run.status ?? undefined, signal: run.signal ?? undefined };
+      }
+    : (argv) => spawner.run(argv);
+  const sample = async (kind) => {
+    const run = runOnce(kind.argv);
+    if (run.code !== 0) throw new Error(`${kind.name}: ${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}`);
+    return run;
+  };
+  // One untimed round: the first run of each reads its files from disk, later ones from the page cache.
+  for (const kind of kinds) runOnce(kind.argv);
+  const results = await interleave(kinds, EXEC_ROUNDS, sample);
+  if (probe.proc.exitCode !== undefined) throw new Error(`usher --http exited (${probe.proc.exitCode})`);
+  return { kinds, results, cpuMeasured: !(spawner instanceof Error), cpuWhyNot: spawner instanceof Error ? spawner.message : undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 const fmt = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '—');
@@ -428,12 +598,13 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${
 const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'yes' : '**NO**');
 
 /** One table row: a statistic of each contender's samples, the ratios, and the target check. */
-function row(label, results, stat, { unit, digits, floor, target = '', met } = {}) {
+function row(label, results, stat, { unit, digits, floor, target = '', met, usherOnly = false } = {}) {
   const value = (name) => {
     const r = results?.get(name);
     return r && r.values.length ? stat(r.values) : NaN;
   };
   const cell = (name) => {
+    if (usherOnly && name !== 'usher') return 'n/a';
     if (!results?.has(name)) return 'skipped';
     const v = value(name);
     return Number.isFinite(v) ? `${fmt(v, digits)} ${unit}` : 'failed';
@@ -443,7 +614,57 @@ function row(label, results, stat, { unit, digits, floor, target = '', met } = {
   return `| ${label} | ${cell('usher')} | ${cell('tini')} | ${cell('dumb-init')} | ${floorCell} | ${ratio(u, value('tini'))} | ${ratio(u, value('dumb-init'))} | ${target} | ${met ? verdict(met(u)) : ''} |`;
 }
 
-function table(r) {
+/** A row whose only value is usher's, already formatted (a measurement tini and dumb-init have no counterpart of). */
+function usherRow(label, text, target = '', met = '') {
+  return `| ${label} | ${text} | n/a | n/a |  | — | — | ${target} | ${met} |`;
+}
+
+function probeRows(load) {
+  const latencies = load ? new Map([['usher', { values: load.latencies, errors: [] }]]) : undefined;
+  const n = load ? load.latencies.length : PROBE_LOAD.rate * PROBE_LOAD.seconds;
+  const what = `\`GET /readyz\` at ${PROBE_LOAD.rate} req/s, new connection each`;
+  const cpu = (part) => (load ? part(load) : 'failed');
+  const perSecond = ({ cpuMs, wallMs }) => `${fmt(cpuMs / (wallMs / 1000), 1)} ms/s = ${fmt((100 * cpuMs) / wallMs, 2)}% of a core`;
+  return [
+    row(`${what}, p50 (n=${n})`, latencies, median, { unit: 'ms', digits: 3, usherOnly: true }),
+    row(`${what}, p90`, latencies, (v) => percentile(v, 90), { unit: 'ms', digits: 3, usherOnly: true }),
+    row(`${what}, p99`, latencies, (v) => percentile(v, 99), { unit: 'ms', digits: 3, usherOnly: true }),
+    usherRow(`usher CPU during those ${PROBE_LOAD.seconds} s`, cpu((l) => perSecond(l.load))),
+    usherRow('usher CPU per `/readyz` request', cpu((l) => {
+      const gross = l.load.cpuMs / l.requests;
+      const net = (l.load.cpuMs - (l.idle.cpuMs * l.load.wallMs) / l.idle.wallMs) / l.requests;
+      return `${fmt(gross, 3)} ms (${fmt(net, 3)} ms net of idle)`;
+    })),
+    usherRow(`usher idle CPU, ${PROBE_LOAD.seconds} s without requests`, cpu((l) => perSecond(l.idle))),
+  ];
+}
+
+/** Second table: what one probe costs, exec probes beside the HTTP probe. */
+function probeTable(costs, load) {
+  const lines = [
+    '| probe, one call | wall p50 | wall p90 | CPU per call, mean | CPU per call, p90 | n |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const kind of costs?.kinds ?? []) {
+    const { values, errors } = costs.results.get(kind.name);
+    const wall = values.map((v) => v.wallMs);
+    const cpu = values.map((v) => v.cpuMs);
+    const mean = cpu.length ? cpu.reduce((a, b) => a + b, 0) / cpu.length : NaN;
+    const cpuCell = (v) => (costs.cpuMeasured ? `${fmt(v, 2)} ms` : 'not measured');
+    const n = errors.length ? `${values.length} (+${errors.length} failed)` : `${values.length}`;
+    lines.push(`| ${kind.label} | ${fmt(median(wall), 2)} ms | ${fmt(percentile(wall, 90), 2)} ms | ${cpuCell(mean)} | ${cpuCell(percentile(cpu, 90))} | ${n} |`);
+  }
+  if (!costs) lines.push('| exec probes | failed | | | | |');
+  if (load) {
+    const perRequest = load.load.cpuMs / load.requests;
+    lines.push(`| \`GET /readyz\`, in-process client, new connection (from the ${PROBE_LOAD.rate} req/s run) | ${fmt(median(load.latencies), 2)} ms | ${fmt(percentile(load.latencies, 90), 2)} ms | ${fmt(perRequest, 3)} ms (usher's side; no process) | — | ${load.latencies.length} |`);
+  } else {
+    lines.push('| `GET /readyz`, in-process client | failed | | | | |');
+  }
+  return lines.join('\n');
+}
+
+function table(r, probe = {}) {
   const floorMedian = r.startup ? median(r.startup.get('node -e 0').values) : NaN;
   const floorP90 = r.startup ? percentile(r.startup.get('node -e 0').values, 90) : NaN;
   const usherStartup = r.startup ? median(r.startup.get('usher').values) : NaN;
@@ -476,13 +697,14 @@ function table(r) {
       met: (u) => (Number.isFinite(u) ? u <= TARGET.rssMB : undefined),
     }),
     row(`drain 1s: SIGTERM → app TERM, median (n=${SAMPLES.drain}; worst ±${fmt(drainWorst, 1)} ms)`, usherOnly(r.drain), median, {
-      unit: 'ms', digits: 1, target: `every sample ${TARGET.drainMs} ± ${TARGET.drainToleranceMs} ms`,
+      unit: 'ms', digits: 1, target: `every sample ${TARGET.drainMs} ± ${TARGET.drainToleranceMs} ms`, usherOnly: true,
       met: () => (drainValues.length === SAMPLES.drain ? drainWorst <= TARGET.drainToleranceMs : drainValues.length ? false : undefined),
     }),
+    ...probeRows(probe.load),
   ].join('\n');
 }
 
-function notes(r, skipped) {
+function notes(r, skipped, probe = {}) {
   const lines = [];
   for (const [name, why] of skipped) lines.push(`- ${name} skipped: ${why}`);
   for (const [test, results] of Object.entries(r)) {
@@ -497,6 +719,29 @@ function notes(r, skipped) {
     `- Orphan burst: time from releasing ${ORPHANS} blocked orphans at once until none of them is left in /proc (exited and reaped), each init PID 1 of a new PID namespace. Includes the orphans' own exit, the same for all.`,
     '- Idle RSS: VmRSS of the init process itself (for usher, its Node process), app `sleep 1000`, 200 ms after the app started. MB = 10^6 bytes.',
   );
+  const { load, costs } = probe;
+  if (load?.failures) lines.push(`- \`GET /readyz\`: ${load.failures} of ${load.requests} requests failed or were not 200; first: ${load.firstFailure}`);
+  if (costs) {
+    for (const [name, { values, errors }] of costs.results) {
+      if (errors.length) lines.push(`- exec probe ${name}: ${errors.length} failed run(s) of ${values.length + errors.length}; first: ${errors[0]}`);
+    }
+  }
+  lines.push(
+    `- \`GET /readyz\`: \`usher --http 127.0.0.1:0 --state-dir D -- sleep 1000\`; a Node http client in the bench process sends on an open-loop schedule (request i at i/${PROBE_LOAD.rate} s, whether or not earlier ones were answered), each on a new TCP connection with \`Connection: close\` (as kubelet's httpGet prober, which turns keep-alive off), after a ${PROBE_LOAD.warmupSeconds} s warm-up at the same rate. Latency: from the request's start (connect included) to the end of the response body.` +
+      (load ? ` The client kept to its schedule within ${fmt(percentile(load.lagsMs, 99), 2)} ms at p99 (worst ${fmt(Math.max(...load.lagsMs), 2)} ms); latency max ${fmt(Math.max(...load.latencies), 2)} ms.` : ''),
+    `- usher CPU: utime+stime of usher's Node process (all its threads) from /proc/PID/stat (${CLK_TCK} ticks/s), read before and after the ${PROBE_LOAD.seconds} s of requests; idle: the same ${PROBE_LOAD.seconds} s just before, without requests (its state heartbeat still runs). "Net of idle" subtracts the idle rate.`,
+    `- Probe costs: ${EXEC_ROUNDS} interleaved rounds against the same running usher (D = its --state-dir; every call must exit 0). ` +
+      (costs?.cpuMeasured === false
+        ? `CPU not measured (${costs.cpuWhyNot}): wall from spawnSync only.`
+        : 'Each process started with posix_spawn and reaped with wait4 (libc through koffi); CPU = its ru_utime+ru_stime in µs, including what it waited for (bin/usher\'s node, usher-probe\'s `date`). /usr/bin/time is not used: it prints these truncated to 10 ms, so every sample under 10 ms reads 0.00.') +
+      ' This is the process inside the container only: a Kubernetes exec probe also pays the runtime\'s exec (containerd/runc, setns, fork), and the curl row\'s request costs usher its server side too (the CPU per request above).',
+  );
+  if (probe.loadavg) {
+    const [atStart, beforeLoad, afterLoad, atEnd] = probe.loadavg;
+    const busy = Math.max(...probe.loadavg.filter(Number.isFinite)) > 2;
+    lines.push(`- Load average (1 min): ${fmt(atStart, 2)} at the start, ${fmt(beforeLoad, 2)} → ${fmt(afterLoad, 2)} across the \`/readyz\` load, ${fmt(atEnd, 2)} at the end (nproc ${os.availableParallelism()}).` +
+      (busy ? ' **Above 2: other work was running on this machine during the bench; absolute numbers are inflated, the interleaved comparisons less so.**' : ''));
+  }
   return lines.join('\n');
 }
 
@@ -518,6 +763,8 @@ async function phase(title, run) {
 async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'usher.cjs'))) throw new Error('dist/usher.cjs is missing: run `npm run bench` (it builds first)');
   const skipped = ensureTools();
+  CLK_TCK = clockTicksPerSecond();
+  const loadavgAtStart = os.loadavg()[0];
   const available = CONTENDERS.filter((c) => !skipped.has(c.name));
   const env = environment(available);
   console.log(env.map((l) => `  ${l}`).join('\n'));
@@ -537,6 +784,24 @@ async function main() {
   results.rss = await phase(`idle RSS (${SAMPLES.rss} interleaved rounds)`, () => benchRss(available));
   results.drain = await phase(`drain 1s (${SAMPLES.drain} samples, usher only)`, benchDrain);
 
+  const probe = {};
+  const spawner = createSpawner();
+  const probeUsher = await phase('usher --http for the probe benchmarks', startProbeUsher);
+  try {
+    if (probeUsher) {
+      probe.load = await phase(
+        `GET /readyz at ${PROBE_LOAD.rate}/s (${PROBE_LOAD.warmupSeconds} s warm-up, ${PROBE_LOAD.seconds} s idle, ${PROBE_LOAD.seconds} s load)`,
+        () => benchProbeServer(probeUsher),
+      );
+      probe.costs = await phase(`exec probes (${EXEC_ROUNDS} interleaved rounds)`, () => benchExecProbes(probeUsher, spawner));
+    }
+  } finally {
+    if (!(spawner instanceof Error)) spawner.close();
+    if (probeUsher) await stopProbeUsher(probeUsher);
+  }
+  probe.loadavg = [loadavgAtStart, ...(probe.load?.loadavg ?? [NaN, NaN]), os.loadavg()[0]];
+
+  const tables = `${table(results, probe)}\n\n## probe costs\n\n${probeTable(probe.costs, probe.load)}\n\n${notes(results, skipped, probe)}`;
   const report = [
     `# usher benchmark — ${new Date().toISOString()}`,
     '',
@@ -544,12 +809,10 @@ async function main() {
     ...env,
     '```',
     '',
-    table(results),
-    '',
-    notes(results, skipped),
+    tables,
     '',
   ].join('\n');
-  console.log(`\n${table(results)}\n\n${notes(results, skipped)}`);
+  console.log(`\n${tables}`);
   writeFileSync(RESULTS, report);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
 }

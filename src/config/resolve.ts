@@ -57,6 +57,13 @@ function parseExitMapping(text: string): [number, number] {
   return [parseExitCode(parts[0]!), parseExitCode(parts[1]!)];
 }
 
+/** A check every 0 ms would spin: these durations must be more than 0. */
+function parsePositiveDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === 0) throw new Error(`invalid duration ${JSON.stringify(text)} (must be more than 0)`);
+  return ms;
+}
+
 function parseReadyFd(text: string): number {
   if (!/^\s*\d+\s*$/.test(text) || Number(text) < 3 || Number(text) > 1023) {
     throw new Error(`invalid file descriptor ${JSON.stringify(text)} (expected 3 to 1023: 0, 1 and 2 are the app's stdio)`);
@@ -133,8 +140,8 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
     },
     checks,
     checkTiming: {
-      intervalMs: one('check-interval', parseDuration)?.value ?? 10_000,
-      timeoutMs: one('check-timeout', parseDuration)?.value ?? 1000,
+      intervalMs: one('check-interval', parsePositiveDuration)?.value ?? 10_000,
+      timeoutMs: one('check-timeout', parsePositiveDuration)?.value ?? 1000,
       failures: one('check-failures', parseCount)?.value ?? 3,
       successes: one('check-successes', parseCount)?.value ?? 1,
       startPeriodMs: one('check-start-period', parseDuration)?.value ?? 0,
@@ -142,7 +149,7 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
     reload: {
       paths: list('reload-on', (text) => path.resolve(cwd, text)),
       signal: one('reload-signal', (text) => parseSignal(text))?.value ?? SIG.HUP,
-      debounceMs: one('reload-debounce', parseDuration)?.value ?? 1000,
+      debounceMs: one('reload-debounce', parsePositiveDuration)?.value ?? 1000,
       optional: one('reload-optional', parseBoolean)?.value ?? false,
     },
     readyFd: one('ready-fd', parseReadyFd)?.value,

@@ -3,7 +3,7 @@
  * what each probe answers and why, each init script and check, then the timeline.
  */
 import { formatElapsed, probeResult, type ReadResult } from '../state/reader.js';
-import type { CheckRecord, InitScriptRecord, ProbeKind, StateFile } from '../state/schema.js';
+import type { CheckRecord, InitScriptRecord, ProbeKind } from '../state/schema.js';
 import { formatSpan, printable } from './format.js';
 import { renderTimeline, timelineRows } from './timeline.js';
 

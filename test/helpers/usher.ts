@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -184,4 +185,21 @@ function readdir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Registers an afterEach that SIGKILLs the usher a test left running; the test puts each run it
+ * starts in `current`.
+ */
+export function killLeftRunning(): { current: Run | undefined } {
+  const slot: { current: Run | undefined } = { current: undefined };
+  afterEach(async () => {
+    const run = slot.current;
+    slot.current = undefined;
+    if (run && run.child.exitCode === null && run.child.signalCode === null) {
+      run.kill('SIGKILL');
+      await run.exited;
+    }
+  });
+  return slot;
 }

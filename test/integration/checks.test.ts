@@ -5,16 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, processExists, startUsher, type Run } from '../helpers/usher.js';
+import { eventually, processExists, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
 
-let current: Run | undefined;
+const runs = killLeftRunning();
 const servers: Server[] = [];
 afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
@@ -23,8 +18,8 @@ function folder(): string {
 }
 
 function start(args: readonly string[], stateDir: string): Run {
-  current = startUsher(['--state-dir', stateDir, '--check-interval', '100ms', '--check-timeout', '500ms', ...args, '--', 'sleep', '60']);
-  return current;
+  runs.current = startUsher(['--state-dir', stateDir, '--check-interval', '100ms', '--check-timeout', '500ms', ...args, '--', 'sleep', '60']);
+  return runs.current;
 }
 
 function state(stateDir: string): StateFile | undefined {
@@ -110,7 +105,7 @@ describe('readiness and liveness checks', () => {
     const lock = path.join(dir, 'lock');
     const overlaps = path.join(dir, 'overlaps');
     const command = `[ -e ${lock} ] && echo overlap >> ${overlaps}; touch ${lock}; head -c 10000 /dev/zero | tr '\\0' x; echo END; sleep 0.3; rm -f ${lock}`;
-    current = startUsher(['--state-dir', dir, '--check-interval', '10ms', '--check-timeout', '2s', '--ready-cmd', command, '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir, '--check-interval', '10ms', '--check-timeout', '2s', '--ready-cmd', command, '--', 'sleep', '60']);
     await eventually(() => (state(dir)?.checks[0]?.consecutiveSuccesses ?? 0) >= 3, 'three runs', 30_000);
     expect(() => readFileSync(overlaps)).toThrow();
     const output = state(dir)!.checks[0]!.output;

@@ -1,22 +1,15 @@
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, startUsher, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
 
 const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
 const NO_PLATFORM = { KUBERNETES_SERVICE_HOST: '', DYNO: '' };
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
-  current = startUsher(args, { env: { ...NO_PLATFORM, ...env } });
-  return current;
+  runs.current = startUsher(args, { env: { ...NO_PLATFORM, ...env } });
+  return runs.current;
 }
 
 const time = (run: Run, msg: string): number => Date.parse(String(run.logs.find((line) => line.msg.includes(msg))?.time));

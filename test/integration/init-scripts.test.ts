@@ -1,17 +1,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, processExists, runUsher, startUsher, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, processExists, runUsher, startUsher, killLeftRunning } from '../helpers/usher.js';
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function dir(): string {
   return mkdtempSync(path.join(tmpdir(), 'usher-init-'));
@@ -48,7 +41,7 @@ describe('init scripts', () => {
     const gate = path.join(folder, 'gate');
     const slow = script(folder, 'slow.sh', `echo init-started; while [ ! -e ${gate} ]; do sleep 0.02; done; echo init-done`);
     const before = startUsher([...stateArgs(folder), '--init', slow, '--', 'sh', '-c', 'echo app-started; sleep 30']);
-    current = before;
+    runs.current = before;
     await before.waitForStdout('init-started');
     expect(before.stdout).not.toContain('app-started');
     writeFileSync(gate, '');
@@ -61,7 +54,7 @@ describe('init scripts', () => {
     const gate2 = path.join(folder2, 'gate');
     const slow2 = script(folder2, 'slow.sh', `echo init-started; while [ ! -e ${gate2} ]; do sleep 0.02; done; echo init-done`);
     const parallel = startUsher([...stateArgs(folder2), '--init', slow2, '--init-mode', 'parallel', '--', 'sh', '-c', 'echo app-started; sleep 30']);
-    current = parallel;
+    runs.current = parallel;
     await parallel.waitForStdout('app-started');
     await parallel.waitForStdout('init-started');
     expect(parallel.stdout).not.toContain('init-done');
@@ -104,7 +97,7 @@ describe('init scripts', () => {
     const folder = dir();
     const long = script(folder, 'long.sh', 'trap "echo script-got-term; exit 1" TERM; echo script-running; while :; do sleep 0.05; done');
     const run = startUsher([...stateArgs(folder), '--init', long, '--', 'sh', '-c', 'echo app-started']);
-    current = run;
+    runs.current = run;
     await run.waitForStdout('script-running');
     run.kill('SIGTERM');
     const exit = await run.exited;

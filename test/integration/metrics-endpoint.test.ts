@@ -1,15 +1,8 @@
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startUsher, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { startUsher, killLeftRunning } from '../helpers/usher.js';
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -24,7 +17,7 @@ describe('/metrics', () => {
   it('serves Prometheus text: phase, probes, signals sent, orphans reaped; never the app\'s argv', async () => {
     const secret = 'hunter2-secret-token';
     const run = startUsher(['--http', '127.0.0.1:0', '--', 'sh', '-c', `sh -c 'sleep 0.1 &'; echo ${secret} > /dev/null; trap '' HUP; exec sleep 60`]);
-    current = run;
+    runs.current = run;
     const listening = await run.waitForLog('probe server listening');
     const port = Number(String(listening.address).split(':').pop());
     await run.waitForLog('orphans reaped');

@@ -2,9 +2,9 @@ import { buildSync } from 'esbuild';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, FIXTURES, ROOT, startUsher, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, ROOT, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
 
 // --notify-socket end to end: a real usher, an app that sends real sd_notify datagrams.
 
@@ -16,19 +16,12 @@ beforeAll(() => {
   buildSync({ entryPoints: [path.join(ROOT, 'test/helpers/sd-notify.ts')], bundle: true, platform: 'node', format: 'cjs', external: ['koffi'], outfile: client, logLevel: 'warning' });
 });
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function start(args: readonly string[]): { run: Run; dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'usher-notify-state-'));
-  current = startUsher(['--state-dir', dir, '--notify-socket', ...args, '--', 'node', APP, client], { env: { NODE_PATH: path.join(ROOT, 'node_modules') } });
-  return { run: current, dir };
+  runs.current = startUsher(['--state-dir', dir, '--notify-socket', ...args, '--', 'node', APP, client], { env: { NODE_PATH: path.join(ROOT, 'node_modules') } });
+  return { run: runs.current, dir };
 }
 
 const state = (dir: string): StateFile | undefined => {

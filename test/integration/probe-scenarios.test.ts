@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, ROOT, startUsher, USHER, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, ROOT, startUsher, USHER, killLeftRunning } from '../helpers/usher.js';
 
 // Every `usher probe` exit code reached by a real usher in a real situation, and the sh twin
 // bin/usher-probe agreeing with it on every probe in every one of them.
@@ -12,14 +12,7 @@ const USHER_PROBE = path.join(ROOT, 'bin/usher-probe');
 const KINDS = ['startup', 'ready', 'live'] as const;
 type Kind = (typeof KINDS)[number];
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function folder(): string {
   return mkdtempSync(path.join(tmpdir(), 'usher-scenario-'));
@@ -55,7 +48,7 @@ describe('probe exit codes in real situations; usher probe and usher-probe agree
     const dir = folder();
     const gate = path.join(dir, 'gate');
     const init = script(dir, '10-migrate.sh', `while [ ! -e ${gate} ]; do sleep 0.02; done`);
-    current = startUsher(['--state-dir', dir, '--init', init, '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir, '--init', init, '--', 'sleep', '60']);
     await expectCodes(dir, [1, 1, 0]);
     const line = spawnSync(USHER, ['probe', 'ready', '--state-dir', dir], { encoding: 'utf8' }).stderr;
     expect(line).toMatch(/^not ready: init script 10-migrate.sh running for \d+s\n$/);
@@ -65,41 +58,41 @@ describe('probe exit codes in real situations; usher probe and usher-probe agree
 
   it('2 when an init script failed (policy unready)', async () => {
     const dir = folder();
-    current = startUsher(['--state-dir', dir, '--init', script(dir, 'fail.sh', 'exit 3'), '--on-init-failure', 'unready', '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir, '--init', script(dir, 'fail.sh', 'exit 3'), '--on-init-failure', 'unready', '--', 'sleep', '60']);
     await expectCodes(dir, [2, 2, 0]);
   });
 
   it('3 when a readiness check fails, and when a liveness check fails', async () => {
     const dir = folder();
-    current = startUsher(['--state-dir', dir, '--check-interval', '100ms', '--check-failures', '1', '--ready-cmd', 'exit 1', '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir, '--check-interval', '100ms', '--check-failures', '1', '--ready-cmd', 'exit 1', '--', 'sleep', '60']);
     await expectCodes(dir, [0, 3, 0]);
-    current.kill('SIGKILL');
-    await current.exited;
+    runs.current.kill('SIGKILL');
+    await runs.current.exited;
     const dir2 = folder();
-    current = startUsher(['--state-dir', dir2, '--check-interval', '100ms', '--check-failures', '1', '--live-cmd', 'exit 1', '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir2, '--check-interval', '100ms', '--check-failures', '1', '--live-cmd', 'exit 1', '--', 'sleep', '60']);
     await expectCodes(dir2, [0, 0, 3]);
   });
 
   it('4 while draining (liveness 0)', async () => {
     const dir = folder();
-    current = startUsher(['--state-dir', dir, '--drain', '60s', '--', 'sleep', '60']);
+    runs.current = startUsher(['--state-dir', dir, '--drain', '60s', '--', 'sleep', '60']);
     await expectCodes(dir, [0, 0, 0]);
-    current.kill('SIGTERM');
-    await current.waitForLog('draining for 1m');
+    runs.current.kill('SIGTERM');
+    await runs.current.waitForLog('draining for 1m');
     await expectCodes(dir, [0, 4, 0]);
   });
 
   it('5 once the app exited while usher waits for what is left of its group', async () => {
     const dir = folder();
-    current = startUsher(['--state-dir', dir, '--grace', '60s', '--', 'sh', '-c', '(trap "" TERM; exec sleep 60) & exit 0']);
-    await current.waitForLog('app exited');
+    runs.current = startUsher(['--state-dir', dir, '--grace', '60s', '--', 'sh', '-c', '(trap "" TERM; exec sleep 60) & exit 0']);
+    await runs.current.waitForLog('app exited');
     await expectCodes(dir, [5, 5, 5]);
   });
 
   it('6 once usher is gone, and for a directory without state', async () => {
     const dir = folder();
     const run = startUsher(['--state-dir', dir, '--', 'sleep', '60']);
-    current = run;
+    runs.current = run;
     await expectCodes(dir, [0, 0, 0]);
     run.kill('SIGKILL'); // usher dies without a final word: its pid is gone, its state stays
     await run.exited;
@@ -113,7 +106,7 @@ describe('probe exit codes in real situations; usher probe and usher-probe agree
     writeFileSync(blocker, ''); // a file where a directory should be: unwritable even for root
     const stateDir = path.join(blocker, 'state');
     const run = startUsher(['--state-dir', stateDir, '--', 'sh', '-c', 'echo app-up; sleep 60']);
-    current = run;
+    runs.current = run;
     await run.waitForStdout('app-up');
     const error = await run.waitForLog((line) => line.level === 'error' && line.msg.includes(blocker));
     expect(error.msg).toMatch(/state/);

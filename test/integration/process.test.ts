@@ -3,17 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, processExists, ROOT, runUsher, startUsher, USHER, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, processExists, ROOT, runUsher, startUsher, USHER, killLeftRunning } from '../helpers/usher.js';
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 describe('stdio and argv', () => {
   it('passes a 10 MB binary stream through stdin and stdout unchanged', async () => {
@@ -29,7 +22,7 @@ describe('stdio and argv', () => {
 
   it('gives the app the very stdin, stdout and stderr usher has, not copies through Node', async () => {
     const run = startUsher(['--', 'sleep', '30']);
-    current = run;
+    runs.current = run;
     const started = await run.waitForLog('app started');
     const app = started.pid as number;
     for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${app}/fd/${fd}`)).toBe(readlinkSync(`/proc/${run.pid}/fd/${fd}`));
@@ -90,7 +83,7 @@ describe('what the app inherits', () => {
   it('runs the app in the start directory but keeps none busy itself', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-cwd-'));
     const run = startUsher(['--', 'sleep', '30'], { cwd: dir });
-    current = run;
+    runs.current = run;
     const started = await run.waitForLog('usher started');
     expect(started).toBeDefined();
     const app = (await run.waitForLog('app started')).pid as number;
@@ -100,7 +93,7 @@ describe('what the app inherits', () => {
 
   it('starts the app in a session and process group of its own', async () => {
     const run = startUsher(['--', 'sleep', '30']);
-    current = run;
+    runs.current = run;
     const app = (await run.waitForLog('app started')).pid as number;
     const stat = readFileSync(`/proc/${app}/stat`, 'latin1');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -1,20 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, FIXTURES, startUsher, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, startUsher, killLeftRunning } from '../helpers/usher.js';
 
 const APP = path.join(FIXTURES, 'ready-fd-app.mjs');
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 const readState = (dir: string): StateFile => JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as StateFile;
 
@@ -22,7 +15,7 @@ describe('--ready-fd', () => {
   it('is not ready until the app writes a newline to its fd, then ready', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-readyfd-'));
     const run = startUsher(['--state-dir', dir, '--ready-fd', '5', '--', 'node', APP, '5']);
-    current = run;
+    runs.current = run;
     await run.waitForStdout('up');
     await eventually(() => readState(dir).readyCode === 1, 'not ready yet');
     expect(readState(dir).readyReason).toBe('waiting for the app to say it is ready');
@@ -34,7 +27,7 @@ describe('--ready-fd', () => {
   it('opens fd N in the app and nothing between 3 and N', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-readyfd-'));
     const run = startUsher(['--state-dir', dir, '--ready-fd', '5', '--', 'sleep', '30']);
-    current = run;
+    runs.current = run;
     const app = (await run.waitForLog('app started')).pid as number;
     expect(readdirSync(`/proc/${app}/fd`).sort()).toEqual(['0', '1', '2', '5']);
   });
@@ -42,7 +35,7 @@ describe('--ready-fd', () => {
   it('never written: never ready', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-readyfd-'));
     const run = startUsher(['--state-dir', dir, '--ready-fd', '3', '--', 'node', APP, '3', 'never']);
-    current = run;
+    runs.current = run;
     await run.waitForStdout('up');
     run.child.stdin!.write('go\n');
     await run.waitForStdout('said ready');

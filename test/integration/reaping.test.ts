@@ -1,16 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, startUsher, USHER, zombieChildren, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, startUsher, zombieChildren, killLeftRunning, type Run } from '../helpers/usher.js';
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function reapedTotal(run: Run): number {
   const lines = run.logs.filter((line) => line.msg === 'orphans reaped');
@@ -21,7 +14,7 @@ describe('reaping orphans as a child subreaper (usher is not PID 1)', () => {
   it('adopts and reaps an orphan while the app keeps running', async () => {
     // The inner shell exits at once, leaving `sleep 0.2` an orphan that usher adopts.
     const run = startUsher(['--', 'sh', '-c', "sh -c 'sleep 0.2 & echo $!'; exec sleep 1000"]);
-    current = run;
+    runs.current = run;
     const orphan = Number((await run.waitForStdout(/^\d+\n/)).trim());
     const reaped = await run.waitForLog('orphans reaped');
     expect(reaped.pids).toContain(orphan);
@@ -32,7 +25,7 @@ describe('reaping orphans as a child subreaper (usher is not PID 1)', () => {
   it('leaves zero zombies after a burst of 2,000 orphans', async () => {
     const burst = 'i=0; while [ $i -lt 2000 ]; do (true &); i=$((i+1)); done; echo burst-done; exec sleep 1000';
     const run = startUsher(['--', 'sh', '-c', burst]);
-    current = run;
+    runs.current = run;
     await run.waitForStdout('burst-done', 120_000);
     await eventually(() => reapedTotal(run) >= 2000, '2,000 orphans reaped', 60_000);
     expect(zombieChildren(run.pid)).toEqual([]);
@@ -57,8 +50,8 @@ function childOf(pid: number): number | undefined {
 
 describe.skipIf(!namespaces)('as PID 1 in a real PID namespace', () => {
   const startAsPid1 = (script: string): Run => {
-    current = startUsher(['--', 'sh', '-c', script], { wrap: PID_NAMESPACE });
-    return current;
+    runs.current = startUsher(['--', 'sh', '-c', script], { wrap: PID_NAMESPACE });
+    return runs.current;
   };
 
   it('is PID 1, and reaps orphans so that none is left a zombie', async () => {

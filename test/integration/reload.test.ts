@@ -2,23 +2,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { FIXTURES, startUsher, USHER, type Run } from '../helpers/usher.js';
+import { FIXTURES, startUsher, USHER, killLeftRunning, type Run } from '../helpers/usher.js';
 
 // --reload-on end to end: real files, a real usher, an app that records the signals it gets.
 
 const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
 const DEBOUNCE = '300ms';
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function folder(): string {
   return mkdtempSync(path.join(tmpdir(), 'usher-reload-'));
@@ -26,10 +19,10 @@ function folder(): string {
 
 async function start(watch: string, extra: readonly string[] = []): Promise<{ run: Run; state: string }> {
   const state = folder();
-  current = startUsher(['--state-dir', state, '--reload-on', watch, '--reload-debounce', DEBOUNCE, ...extra, '--', 'node', RECORDER]);
-  await current.waitForStdout('ready');
-  await current.waitForLog('app started');
-  return { run: current, state };
+  runs.current = startUsher(['--state-dir', state, '--reload-on', watch, '--reload-debounce', DEBOUNCE, ...extra, '--', 'node', RECORDER]);
+  await runs.current.waitForStdout('ready');
+  await runs.current.waitForLog('app started');
+  return { run: runs.current, state };
 }
 
 const hups = (run: Run): number => run.stdout.split('\n').filter((line) => line === 'SIGHUP').length;

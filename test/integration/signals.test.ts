@@ -1,23 +1,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, procState, startUsher, type Run } from '../helpers/usher.js';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, procState, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
 
 const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
 const PLAIN = ['HUP', 'QUIT', 'USR1', 'USR2', 'PIPE', 'ALRM', 'CONT', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'PWR', 'SYS'] as const;
 
-let current: Run | undefined;
-afterEach(async () => {
-  if (current && current.child.exitCode === null && current.child.signalCode === null) {
-    current.kill('SIGKILL');
-    await current.exited;
-  }
-  current = undefined;
-});
+const runs = killLeftRunning();
 
 function start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
-  current = startUsher(args, { env });
-  return current;
+  runs.current = startUsher(args, { env });
+  return runs.current;
 }
 
 function lines(run: Run): string[] {

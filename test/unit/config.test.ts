@@ -106,6 +106,13 @@ describe('configuration from flags and USHER_* variables', () => {
     expect(error(['app'], { USHER_HTTP: 'localhost' })).toMatch(/^USHER_HTTP: invalid address "localhost"/);
     expect(error(['app'], { USHER_LOG_LEVEL: 'loud' })).toMatch(/^USHER_LOG_LEVEL: invalid value "loud"/);
     expect(error(['--bogus', 'app'])).toContain('--bogus');
+    expect(error(['--check-interval', '0', 'app'])).toMatch(/^--check-interval: invalid duration "0" \(must be more than 0\)/);
+    expect(error(['--ready-tcp', 'localhost', 'app'])).toMatch(/^--ready-tcp: invalid address "localhost"/);
+    expect(error(['--ready-http', 'ftp://x/', 'app'])).toMatch(/^--ready-http: invalid URL "ftp:\/\/x\/"/);
+    expect(error(['--check-failures', '0', 'app'])).toMatch(/^--check-failures: invalid count "0"/);
+    expect(error(['--init-mode', 'later', 'app'])).toMatch(/^--init-mode: invalid value "later"/);
+    expect(error(['app'], { USHER_ON_UNHEALTHY: 'panic' })).toMatch(/^USHER_ON_UNHEALTHY: invalid value "panic"/);
+    expect(error(['--init-only'])).toMatch(/--init-only needs at least one --init/);
     expect(error([])).toContain('no COMMAND');
   });
 
@@ -113,6 +120,13 @@ describe('configuration from flags and USHER_* variables', () => {
     expect(parseHttpAddress('8081')).toEqual({ host: '0.0.0.0', port: 8081 });
     expect(parseHttpAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
     expect(() => parseHttpAddress('70000')).toThrow();
+  });
+
+  it('splits command lists in the environment on newlines, other lists on commas', () => {
+    const c = config(['app'], { USHER_READY_CMD: 'curl -f a,b || exit 1\npg_isready', USHER_READY_TCP: '127.0.0.1:1,127.0.0.1:2' });
+    expect(c.checks.map((check) => [check.id, check.target])).toEqual([
+      ['ready-cmd-1', 'curl -f a,b || exit 1'], ['ready-cmd-2', 'pg_isready'], ['ready-tcp-1', '127.0.0.1:1'], ['ready-tcp-2', '127.0.0.1:2'],
+    ]);
   });
 
   it('gives every knob an environment twin named after its flag', () => {
