@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { appEnvironment } from '../process/app-env.js';
 import { liveGroupMembers, sendSignal } from '../process/group.js';
 import type { SignalIntake } from '../process/signal-intake.js';
+import { watchReadyFd } from '../process/ready-fd.js';
 import { spawnApp } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
 import type { Reaper } from '../reaper/reaper.js';
@@ -192,25 +193,11 @@ export function supervise(options: SuperviseOptions): Supervisor {
       options.ownChildren.delete(pid);
       dispatch({ type: 'appExited', code, signal: signal === null ? null : constants.signals[signal] });
     });
-    if (config.readyFd !== undefined) watchReadyFd(app, config.readyFd);
+    if (config.readyFd !== undefined) watchReadyFd(app, config.readyFd, () => dispatch({ type: 'appReport', ready: true }));
     options.afterSpawn();
     dispatch({ type: 'spawned', pid });
     notify?.appStarted();
     checks?.start();
-  }
-
-  /** s6's notification-fd: the app writes a newline to fd N once it is ready. */
-  function watchReadyFd(child: ChildProcess, fd: number): void {
-    const stream = child.stdio[fd] as NodeJS.ReadableStream | null | undefined;
-    if (!stream) return;
-    stream.on('error', () => undefined); // the app closing its end early is not usher's failure
-    const onData = (chunk: Buffer | string): void => {
-      if (!String(chunk).includes('\n')) return;
-      stream.off('data', onData);
-      (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
-      dispatch({ type: 'appReport', ready: true });
-    };
-    stream.on('data', onData);
   }
 
   function finish(code: number): void {

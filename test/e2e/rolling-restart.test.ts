@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findHaproxy, startHaproxy, type Backend, type Haproxy } from './haproxy/haproxy.js';
 import { startLoad, type Load, type LoadResult } from './haproxy/load.js';
-import { FIXTURES, startUsher, type Run } from '../helpers/usher.js';
+import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 
 // Issue 3's end-to-end test: a rolling restart of two instances of a naive HTTP app (it stops
 // accepting the moment it gets SIGTERM), each under usher, behind a real HAProxy that
@@ -79,7 +79,7 @@ async function stopInstance(run: Run): Promise<void> {
   run.kill('SIGTERM');
   run.kill('SIGTERM');
   const done = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve(undefined), 10_000))]);
-  if (!done) run.kill('SIGKILL');
+  if (!done) await killRun(run);
 }
 
 interface Outcome extends LoadResult {

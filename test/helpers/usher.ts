@@ -44,7 +44,8 @@ export type StartOptions = SpawnOptions & {
 /** Starts bin/usher with real stdio pipes; stderr is parsed as usher's JSON log lines. */
 export function startUsher(args: readonly string[], options: StartOptions = {}): Run {
   const [file, ...fileArgs] = [...(options.wrap ?? []), USHER, ...args] as [string, ...string[]];
-  const child = spawn(file, fileArgs, { stdio: ['pipe', 'pipe', 'pipe'], ...options, env: { ...process.env, ...options.env } });
+  // A process group of its own, so that a test can end usher and everything in its group at once.
+  const child = spawn(file, fileArgs, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, ...options, env: { ...process.env, ...options.env } });
   const waiters = new Set<() => void>();
   const notify = (): void => {
     for (const waiter of [...waiters]) waiter();
@@ -188,18 +189,34 @@ function readdir(dir: string): string[] {
 }
 
 /**
- * Registers an afterEach that SIGKILLs the usher a test left running; the test puts each run it
- * starts in `current`.
+ * Registers an afterEach that SIGKILLs what a test left running: the app's process group first
+ * (usher runs it in a session of its own, so killing usher alone would orphan it), then usher.
+ * The test puts each run it starts in `current`.
  */
 export function killLeftRunning(): { current: Run | undefined } {
   const slot: { current: Run | undefined } = { current: undefined };
   afterEach(async () => {
     const run = slot.current;
     slot.current = undefined;
-    if (run && run.child.exitCode === null && run.child.signalCode === null) {
-      run.kill('SIGKILL');
-      await run.exited;
-    }
+    if (run) await killRun(run);
   });
   return slot;
+}
+
+/**
+ * SIGKILLs the app's group, usher's own group (where the app lives with --single-child) and
+ * usher, and waits for usher.
+ */
+export async function killRun(run: Run): Promise<void> {
+  const apps = run.logs.filter((line) => line.msg === 'app started' && typeof line.pid === 'number').map((line) => line.pid as number);
+  for (const pid of [...apps, run.pid]) {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await run.exited;
 }

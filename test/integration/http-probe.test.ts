@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, startUsher, type Run } from '../helpers/usher.js';
+import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 
 // The probe server of `--http`, against the real binary: status codes per phase, what it refuses,
 // what a hostile client cannot do to it, and what it never shows.
@@ -67,7 +67,7 @@ async function stop(run: Run | undefined): Promise<void> {
   run.kill('SIGTERM');
   run.kill('SIGTERM'); // a second TERM ends any drain at once
   const exited = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve(undefined), 15_000))]);
-  if (!exited) run.kill('SIGKILL');
+  if (!exited) await killRun(run);
 }
 
 const ENDPOINTS = ['/livez', '/readyz', '/startupz', '/status'] as const;

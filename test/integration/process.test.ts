@@ -52,10 +52,11 @@ describe('what the app inherits', () => {
     const child = spawn(USHER, ['--', 'sleep', '30'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (text: Buffer) => (stderr += text.toString()));
+    const app = Number(await eventually(() => /"pid":(\d+),"msg":"app started"/.exec(stderr)?.[1], 'app started'));
     try {
-      const app = await eventually(() => /"pid":(\d+),"msg":"app started"/.exec(stderr)?.[1], 'app started');
       expect(readdirSync(`/proc/${app}/fd`).sort()).toEqual(['0', '1', '2']);
     } finally {
+      process.kill(-app, 'SIGKILL'); // the app's group: killing usher alone would orphan it
       child.kill('SIGKILL');
     }
   });

@@ -1,0 +1,57 @@
+import { SIG, signalName } from '../config/signals.js';
+import { liveFailure } from './readiness.js';
+import { scope } from './outcomes.js';
+import { beginStop } from './stop.js';
+import type { ChecksChanged, Effect, Event, MachineConfig, State, Transition } from './types.js';
+
+/** What the checks, the app itself and watched files say while it runs. */
+export function onChecksChanged(state: State, event: ChecksChanged, config: MachineConfig): Transition {
+  const checks = { ready: event.ready, readyReason: event.readyReason, liveFailing: event.liveFailing };
+  return onLivenessChange(state, { ...state, checks }, config);
+}
+
+/** Liveness turned bad: report it, and with --on-unhealthy exit stop the app. */
+export function onLivenessChange(state: State, changed: State, config: MachineConfig): Transition {
+  const failing = liveFailure(changed);
+  if (failing === null || liveFailure(state) !== null) return { state: changed, effects: [] };
+  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}` };
+  if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
+  const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? -1 };
+  return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }, { type: 'clearTimer', name: 'drain' }]);
+}
+
+export function onAppReport(state: State, event: Extract<Event, { type: 'appReport' }>): Transition {
+  const effects: Effect[] = [];
+  let app = state.app;
+  if (event.ready && app.said === 'waiting') {
+    app = { ...app, said: 'ready' };
+    effects.push({ type: 'log', level: 'info', msg: 'the app says it is ready' });
+  }
+  if (event.stopping && app.said !== 'stopping') {
+    app = { ...app, said: 'stopping' };
+    effects.push({ type: 'log', level: 'info', msg: 'the app says it is stopping: not ready from now on' });
+  }
+  if (event.status !== undefined && event.status !== app.status) app = { ...app, status: event.status };
+  if (event.mainPid !== undefined && event.mainPid !== app.mainPid) {
+    app = { ...app, mainPid: event.mainPid };
+    effects.push({ type: 'log', level: 'info', msg: 'the app names its main pid', fields: { mainPid: event.mainPid } });
+  }
+  return { state: app === state.app ? state : { ...state, app }, effects };
+}
+
+/** A reload only makes sense for an app that runs and serves: never during init, drain or stop. */
+export function onReload(state: State, event: Extract<Event, { type: 'reloadRequested' }>, config: MachineConfig): Transition {
+  const { path, detail, at } = event;
+  const name = signalName(config.reloadSignal);
+  if (state.phase !== 'running' || state.appPid === null || state.appExit) {
+    return { state, effects: [{ type: 'log', level: 'info', msg: `${path} changed: reload skipped while ${state.phase}`, fields: { path, detail } }] };
+  }
+  return {
+    state: { ...state, lastReload: { path, signal: config.reloadSignal, at } },
+    effects: [
+      { type: 'log', level: 'info', msg: `${path} changed: ${name} sent to the app`, fields: { path, detail, signal: name, scope: scope(config) } },
+      { type: 'signalApp', signal: config.reloadSignal, scope: scope(config) },
+      { type: 'publish' },
+    ],
+  };
+}

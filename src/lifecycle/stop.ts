@@ -1,0 +1,117 @@
+import { formatDuration } from '../config/duration.js';
+import { SIG, signalName } from '../config/signals.js';
+import { exit, kill, mapExit, scope } from './outcomes.js';
+import type { Effect, MachineConfig, State, Transition } from './types.js';
+
+/**
+ * The stop sequence: TERM/INT -> unready, drain, stop signal, grace, SIGKILL; then the app's
+ * exit, what is left of its group, and usher's own exit code.
+ */
+export const STOP_REQUESTS = new Set<number>([SIG.TERM, SIG.INT]);
+
+export function onStopRequest(state: State, name: string, signal: number, config: MachineConfig): Transition {
+  switch (state.phase) {
+    case 'initializing': {
+      // No app yet: the init scripts get the stop sequence, and the app never starts.
+      if (state.init.status !== 'running') return exit({ ...state, stopReason: `stopped by ${name}` }, mapExit(128 + signal, config), []);
+      return beginStop({ ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal }, config, [
+        { type: 'log', level: 'info', msg: `${name} received during the init scripts: stopping them; the app will not start` },
+      ]);
+    }
+    case 'running': {
+      const stopping: State = { ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal };
+      const effects: Effect[] = [{ type: 'log', level: 'info', msg: `${name} received: not ready from now on` }, { type: 'publish' }];
+      if (config.drainMs > 0) {
+        return {
+          state: { ...stopping, phase: 'draining', stopReason: `draining: ${name} received` },
+          effects: [
+            ...effects,
+            { type: 'log', level: 'info', msg: `draining for ${formatDuration(config.drainMs)} before the stop signal; the app keeps serving` },
+            { type: 'setTimer', name: 'drain', ms: config.drainMs },
+          ],
+        };
+      }
+      return beginStop(stopping, config, effects);
+    }
+    case 'draining':
+      return beginStop(state, config, [
+        { type: 'log', level: 'info', msg: `${name} received again during the drain: stopping now` },
+        { type: 'clearTimer', name: 'drain' },
+      ]);
+    default:
+      return {
+        state,
+        effects: [
+          { type: 'log', level: 'warn', msg: `${name} received again while stopping: SIGKILL now` },
+          { type: 'clearTimer', name: 'grace' },
+          ...kill(state, config),
+        ],
+      };
+  }
+}
+
+export function onTimer(state: State, name: 'drain' | 'grace', config: MachineConfig): Transition {
+  if (name === 'drain' && state.phase === 'draining') {
+    return beginStop(state, config, [{ type: 'log', level: 'info', msg: 'drain period over' }]);
+  }
+  if (name === 'grace' && state.phase === 'stopping') {
+    return {
+      state,
+      effects: [{ type: 'log', level: 'warn', msg: `grace period of ${formatDuration(config.graceMs)} over: SIGKILL to what is left` }, ...kill(state, config)],
+    };
+  }
+  return { state, effects: [] };
+}
+
+export function beginStop(state: State, config: MachineConfig, effects: readonly Effect[]): Transition {
+  const signal = state.stopSignal ?? SIG.TERM;
+  const grace = formatDuration(config.graceMs);
+  const send: Effect[] = [];
+  if (state.appPid !== null && !state.appExit) {
+    if (config.platformSignalsApp && state.forcedExitCode === null) {
+      send.push({ type: 'log', level: 'info', msg: `the platform signals every process itself: not sending ${signalName(signal)} again; SIGKILL in ${grace}` });
+    } else {
+      send.push({ type: 'log', level: 'info', msg: `sending ${signalName(signal)} to the app; SIGKILL in ${grace}`, fields: { scope: scope(config) } });
+      send.push({ type: 'signalApp', signal, scope: scope(config) });
+    }
+  }
+  if (state.init.status === 'running') send.push({ type: 'signalInit', signal });
+  return {
+    state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true },
+    effects: [...effects, { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
+  };
+}
+
+function finalCode(state: State, appCode: number): number {
+  if (state.forcedExitCode === null) return appCode;
+  // -1: stopped for failing liveness; the exit must say so even if the app exited cleanly.
+  if (state.forcedExitCode === -1) return appCode === 0 ? 1 : appCode;
+  return state.forcedExitCode;
+}
+
+export function onAppExit(state: State, code: number | null, signal: number | null, config: MachineConfig): Transition {
+  const exitCode = finalCode(state, mapExit(signal !== null ? 128 + signal : (code ?? 1), config));
+  const how = signal !== null ? { signal: signalName(signal) } : { code };
+  const exited: State = { ...state, appExit: { code, signal }, exitCode };
+  const log: Effect = { type: 'log', level: 'info', msg: 'app exited', fields: { ...how, exitCode } };
+  const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
+  if (config.singleChild) return exit(exited, exitCode, [log, ...stopInit]);
+  return {
+    state: { ...exited, phase: 'stopping' },
+    effects: [log, ...stopInit, { type: 'clearTimer', name: 'drain' }, { type: 'checkGroup' }],
+  };
+}
+
+export function onGroupChecked(state: State, live: number, config: MachineConfig): Transition {
+  if (state.phase !== 'stopping' || !state.appExit || state.exitCode === null) return { state, effects: [] };
+  if (live === 0) return exit(state, state.exitCode, [{ type: 'log', level: 'info', msg: 'exiting', fields: { exitCode: state.exitCode } }]);
+  if (state.graceStarted) return { state, effects: [] };
+  return {
+    state: { ...state, graceStarted: true },
+    effects: [
+      { type: 'log', level: 'info', msg: `${live} process(es) left in the app's group: SIGTERM, SIGKILL in ${formatDuration(config.graceMs)}` },
+      { type: 'signalApp', signal: SIG.TERM, scope: 'group' },
+      { type: 'setTimer', name: 'grace', ms: config.graceMs },
+    ],
+  };
+}
