@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { noPinoTransport } from './esbuild-no-pino-transport.mjs';
+import { pinoSlim } from './esbuild-pino-slim.mjs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const common = {
@@ -25,7 +25,7 @@ const common = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/usher.cjs' });
-await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/usher-main.cjs', plugins: [noPinoTransport] });
+await build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/usher-main.cjs', plugins: [pinoSlim] });
 await build({ ...common, entryPoints: ['src/probe/cli.ts'], outfile: 'dist/usher-probe.cjs' });
 // The warm-up run writes state like any usher: into a temp dir, not the build machine's /run/usher.
 const stateDir = mkdtempSync(path.join(tmpdir(), 'usher-build-'));

@@ -1,0 +1,25 @@
+// pino carries parts usher never uses, and each costs start-up time at every run of usher:
+// transports (worker threads, thread-stream), redaction, multistream, and sonic-boom (its own
+// file destination; usher gives pino a synchronous stderr writer instead). This esbuild plugin
+// replaces them in the bundle with stubs that say so if they are ever called.
+const STUBS = [
+  { importer: '/pino/', request: /^\.\/lib\/transport$/, name: 'pino transports' },
+  { importer: '/pino/', request: /^\.\/(lib\/)?redaction$/, name: 'pino redaction' },
+  { importer: '/pino/', request: /^\.\/lib\/multistream$/, name: 'pino multistream' },
+  { importer: '/pino/', request: /^sonic-boom$/, name: 'sonic-boom' },
+];
+
+export const pinoSlim = {
+  name: 'pino-slim',
+  setup(build) {
+    build.onResolve({ filter: /^(\.\/|sonic-boom$)/ }, (args) => {
+      const stub = STUBS.find((candidate) => args.importer.includes(`node_modules${candidate.importer}`) && candidate.request.test(args.path));
+      return stub ? { path: stub.name, namespace: 'usher-stub' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'usher-stub' }, (args) => ({
+      // A class, so that pino's `instanceof SonicBoom` checks still work (and are false).
+      contents: `module.exports = class Unbundled { constructor () { throw new Error(${JSON.stringify(`${args.path} are not bundled in usher`)}) } }`,
+      loader: 'js',
+    }));
+  },
+};
