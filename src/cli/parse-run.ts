@@ -18,7 +18,7 @@ function describe(option: OptionSpec): string {
 
 function program(version: string, write: (text: string) => void): Command {
   const command = new Command('usher')
-    .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json]\n       usher status [--json]')
+    .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json] [--state-dir DIR]\n       usher status [--json] [--state-dir DIR]')
     .description('A PID 1 for containers: forwards signals, reaps zombies, stops gracefully.')
     .argument('[command...]', 'the app to run, found through PATH')
     .version(version, '--version')

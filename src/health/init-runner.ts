@@ -5,6 +5,7 @@ import { SIG, signalName } from '../config/signals.js';
 import type { Event } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-group-child.js';
+import { formatElapsed } from '../state/reader.js';
 import type { InitScriptRecord } from '../state/schema.js';
 import type { InitScript } from './init-scripts.js';
 
@@ -19,6 +20,8 @@ export interface InitRunnerOptions {
   readonly dispatch: (event: Event) => void;
   /** Called whenever a record changed, for the state file. */
   readonly changed: () => void;
+  /** How often a running script is said to be still running; a minute but in tests. */
+  readonly stillRunningEveryMs?: number;
 }
 
 export interface InitRunner {
@@ -29,6 +32,10 @@ export interface InitRunner {
 }
 
 const STILL_RUNNING_EVERY_MS = 60_000;
+
+function elapsedSince(startedAt: number): string {
+  return formatElapsed(Math.round((Date.now() - startedAt) / 1000));
+}
 
 /**
  * Runs the init scripts one after another, each in a process group of its own with its output
@@ -59,8 +66,8 @@ export function createInitRunner(options: InitRunnerOptions): InitRunner {
     options.dispatch({ type: 'initScriptStarted', name: script.name });
     let timedOut = false;
     const alive = setInterval(() => {
-      options.log.info({ script: script.path }, `init script ${script.name} still running after ${formatDuration(Math.round((Date.now() - startedAt) / 60_000) * 60_000)}`);
-    }, STILL_RUNNING_EVERY_MS);
+      options.log.info({ script: script.path }, `init script ${script.name} still running after ${elapsedSince(startedAt)}`);
+    }, options.stillRunningEveryMs ?? STILL_RUNNING_EVERY_MS);
     let killTimer: NodeJS.Timeout | undefined;
     const timeout = options.timeoutMs === undefined ? undefined : setTimeout(() => {
       timedOut = true;
