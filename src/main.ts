@@ -3,7 +3,7 @@ import { parseRun } from './cli/parse-run.js';
 import type { Config, HttpAddress } from './config/config.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError } from './config/errors.js';
-import { signalName } from './config/signals.js';
+import { SIG, signalName } from './config/signals.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
@@ -41,6 +41,13 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   if (!(libc instanceof Error)) {
     if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
     closeInheritedDescriptors(libc);
+    // A write of usher's own to a closed pipe (its stderr when the log reader went away, a probe
+    // client that hung up) raises SIGPIPE in the writing thread: usher's main thread. Blocked
+    // there, it stays usher's own EPIPE and is never forwarded to the app (or looped on, when
+    // the log line saying so hits the same pipe). A SIGPIPE sent to usher from outside is
+    // process-directed, lands on another thread, and is forwarded as ever. The app starts with
+    // an empty signal mask: libuv clears it in the child.
+    libc.blockInThisThread(SIG.PIPE);
     if (!config.singleChild) tty = prepareTtyHandover(libc, env.PATH);
     reaper = new Reaper(libc, (pid) => ownChildren.has(pid));
   }
@@ -95,7 +102,9 @@ function checkReloadPathsOrExit(config: Config): void {
 
 function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
   try {
-    return listInitScripts(config.init.paths, (message) => log.warn(message));
+    const scripts = listInitScripts(config.init.paths, (message) => log.warn(message));
+    if (config.init.only && scripts.length === 0) throw new Error(`--init-only, but no executable init script in ${config.init.paths.join(', ')}`);
+    return scripts;
   } catch (error) {
     writeSync(2, `usher: --init/USHER_INIT: ${(error as Error).message}\n`);
     process.exit(2);

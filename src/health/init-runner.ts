@@ -89,8 +89,9 @@ export function createInitRunner(options: InitRunnerOptions): InitRunner {
       killLeftovers(child.pid, SIG.KILL); // no residue: what the script forked goes with it
       const endedAt = Date.now();
       const fields = { script: script.path, durationMs: endedAt - startedAt, code, signal };
-      const exitCode = spawnError ? 126 : signal ? 128 + constants.signals[signal] : (code ?? 1);
-      const ok = !spawnError && code === 0;
+      // A script that timed out and then exited 0 on its TERM still failed: 124, as timeout(1) says.
+      const exitCode = spawnError ? 126 : signal ? 128 + constants.signals[signal] : timedOut && code === 0 ? 124 : (code ?? 1);
+      const ok = !spawnError && !timedOut && code === 0;
       update(index, { status: ok ? 'ok' : stopping ? 'stopped' : timedOut ? 'timeout' : 'failed', endedAt, exitCode, signal });
       if (ok) {
         options.log.info(fields, `init script ${script.name} succeeded in ${formatDuration(endedAt - startedAt)}`);

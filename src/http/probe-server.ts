@@ -12,6 +12,9 @@ export interface ProbeServer {
   close(): Promise<void>;
 }
 
+/** A client that has sent not one byte by then is cut off. */
+const SILENT_CLIENT_MS = 1500;
+
 const CLIENT_ERRORS: Record<string, string> = {
   HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
   ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
@@ -40,6 +43,18 @@ export function startProbeServer(options: { address: HttpAddress; state: () => S
     handle(request, response, options);
   });
   // Replacing Node's own clientError handler loses its status codes: keep them.
+  server.maxConnections = 64; // probes come one at a time; a flood must not eat usher's descriptors
+  // Node's headersTimeout counts from the first byte: a client that connects and sends nothing
+  // would hold its socket, and one of usher's descriptors, for ever. (Neither socket.setTimeout
+  // nor a later timer do: the HTTP server resets the one and, at its headers check, drops its
+  // hold on the socket without closing it. So this cut-off comes before that check.)
+  server.on('connection', (socket) => {
+    const timer = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, SILENT_CLIENT_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     const status = CLIENT_ERRORS[error.code ?? ''] ?? '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -70,7 +85,7 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
     return send(response, request, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
   }
   if (!route) return send(response, request, 404, { error: 'not found' });
-  if (route === 'status') return send(response, request, 200, sources.snapshot());
+  if (route === 'status') return send(response, request, 200, publicState(sources.snapshot()));
   if (route === 'metrics') {
     const text = sources.metrics();
     response.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
@@ -81,6 +96,18 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
   const answer = probeAnswers(state)[route];
   const ok = answer.code === 0;
   send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason });
+}
+
+/**
+ * The state as `/status` shows it. A command check's command line and output may hold a
+ * password (`PGPASSWORD=… psql`), and the server may listen on every interface: they stay in
+ * state.json, readable inside the container only, and are left out here.
+ */
+function publicState(state: StateFile): StateFile {
+  return {
+    ...state,
+    checks: state.checks.map((check) => (check.type === 'cmd' ? { ...check, target: '(command)', output: '' } : { ...check, output: '' })),
+  };
 }
 
 function send(response: ServerResponse, request: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -75,7 +75,8 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
       send.push({ type: 'signalApp', signal, scope: scope(config) });
     }
   }
-  if (state.init.status === 'running') send.push({ type: 'signalInit', signal });
+  // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
+  if (state.init.status === 'running') send.push({ type: 'signalInit', signal: SIG.TERM });
   return {
     state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true },
     effects: [...effects, { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],

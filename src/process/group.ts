@@ -20,8 +20,14 @@ export function liveGroupMembers(pgid: number): number {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 0;
   }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 1; // cannot look (out of descriptors): assume someone is left; the grace timer ends it
+  }
   let count = 0;
-  for (const entry of readdirSync('/proc')) {
+  for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     const stat = readStat(entry);
     if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') count += 1;

@@ -14,6 +14,8 @@ export interface Libc {
   foregroundGroup(fd: number): number;
   /** Marks fd close-on-exec, so it never leaks into the app. */
   setCloseOnExec(fd: number): boolean;
+  /** Blocks a signal in the calling thread only (pthread_sigmask); other threads still take it. */
+  blockInThisThread(signal: number): boolean;
 }
 
 const WNOHANG = 1;
@@ -22,6 +24,7 @@ const PR_SET_CHILD_SUBREAPER = 36;
 const TIOCNOTTY = 0x5422;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
+const SIG_BLOCK = 0;
 
 export type Koffi = typeof import('koffi');
 
@@ -73,6 +76,7 @@ export function loadLibc(): Libc | Error {
     const prctl = eager('int prctl(int option, ...)');
     const fcntl = eager('int fcntl(int fd, int cmd, ...)');
     const ioctl = bind('int ioctl(int fd, unsigned long request, ...)');
+    const sigmask = bind('int pthread_sigmask(int how, const uint8_t *set, uint8_t *old)');
     const tcgetsid = bind('int tcgetsid(int fd)');
     const getsid = bind('int getsid(int pid)');
     const tcgetpgrp = bind('int tcgetpgrp(int fd)');
@@ -85,6 +89,11 @@ export function loadLibc(): Libc | Error {
       getsid: (pid) => getsid()(pid),
       foregroundGroup: (fd) => tcgetpgrp()(fd),
       setCloseOnExec: (fd) => fcntl()(fd, F_SETFD, 'int', FD_CLOEXEC) === 0,
+      blockInThisThread: (signal) => {
+        const set = Buffer.alloc(128); // sigset_t, as large as glibc's; musl's is smaller and reads the start
+        set[(signal - 1) >> 3]! |= 1 << ((signal - 1) & 7);
+        return sigmask()(SIG_BLOCK, set, null) === 0;
+      },
     };
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));

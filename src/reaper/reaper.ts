@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { readStat } from '../process/group.js';
 import type { Libc } from './libc.js';
 
 /** Pids of usher's direct children, zombies included, from every thread's children list. */
@@ -14,10 +15,28 @@ export function listChildren(): number[] {
     let text = '';
     try {
       text = readFileSync(`/proc/self/task/${task}/children`, 'latin1');
-    } catch {
+    } catch (error) {
+      // A kernel without CONFIG_PROC_CHILDREN has no such file: find children by their parent.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && task === String(process.pid)) return childrenByParent();
       continue; // the thread ended between readdir and read
     }
     for (const word of text.split(' ')) if (word) pids.push(Number(word));
+  }
+  return pids;
+}
+
+/** The slow way: every process whose parent is usher (/proc/PID/stat). */
+export function childrenByParent(): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return pids;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    if (readStat(entry)?.ppid === process.pid) pids.push(Number(entry));
   }
   return pids;
 }

@@ -14,7 +14,7 @@ import type { SignalIntake } from '../process/signal-intake.js';
 import { watchReadyFd } from '../process/ready-fd.js';
 import { spawnApp } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
-import type { Reaper } from '../reaper/reaper.js';
+import { listChildren, type Reaper } from '../reaper/reaper.js';
 import type { PhaseMark, StateFile } from '../state/schema.js';
 import { buildSnapshot } from '../state/snapshot.js';
 import { renderMetrics } from '../http/metrics.js';
@@ -206,10 +206,24 @@ export function supervise(options: SuperviseOptions): Supervisor {
     checks?.stop();
     notify?.close();
     reloadWatcher?.stop();
-    initRunner?.signal(SIG.KILL);
+    killEverythingLeft();
     reap();
     process.exitCode = code;
     process.exit(code);
+  }
+
+  /**
+   * What usher leaves must not outlive it: a check or init script still running (each in a
+   * group of its own), and, when usher is not PID 1 (whose exit takes the whole namespace),
+   * orphans it adopted that are still alive, such as daemons that left the app's group.
+   */
+  function killEverythingLeft(): void {
+    for (const pid of options.ownChildren) {
+      sendSignal(-pid, SIG.KILL);
+      sendSignal(pid, SIG.KILL);
+    }
+    if (!reaper || process.pid === 1) return;
+    for (const pid of listChildren()) if (!options.ownChildren.has(pid)) sendSignal(pid, SIG.KILL);
   }
 
   options.signals.listen((signal) => {
@@ -225,8 +239,8 @@ export function supervise(options: SuperviseOptions): Supervisor {
     metrics: () => renderMetrics({ state: snapshot(), counters: { signalsForwarded: signalsSent, orphansReaped: reaper?.total ?? 0, appRestarts: 0 }, now: Date.now() }),
     killApp: () => {
       if (state.phase === 'exited') return;
-      initRunner?.signal(SIG.KILL);
       if (state.appPid !== null) sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
+      killEverythingLeft();
     },
   };
 }

@@ -70,12 +70,14 @@ export function resolveStateDir(explicit: string | undefined, env: NodeJS.Proces
 
   const uid = options.uid ?? currentUid();
   const dir = fallbackStateDir(env, uid);
+  if (!lstatOrUndefined(dir)) makeDirs(dir);
+  // Checked after the mkdir, not before: in a shared temp dir another user could create the
+  // directory (or a link) between a check and the mkdir.
   const fallbackStats = lstatOrUndefined(dir);
   refuseSymlink(dir, 'fallback', fallbackStats);
   if (fallbackStats && fallbackStats.uid !== uid) {
     throw new StateDirError(`the fallback state dir ${dir} belongs to uid ${fallbackStats.uid}, not to uid ${uid}: remove it, or set --state-dir`, dir, 'fallback');
   }
-  if (!fallbackStats) makeDirs(dir);
   return { dir, source: 'fallback', defaultErrno: errno };
 }
 

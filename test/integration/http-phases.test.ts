@@ -71,4 +71,36 @@ describe('probe server in every phase', () => {
     expect(answer.split('\r\n')[0]).toMatch(/^HTTP\/1\.1 408 /);
     expect(await status(p, '/livez')).toBe(200);
   });
+
+  it('closes a connection that sends nothing at all', async () => {
+    const run = startUsher(['--http', '127.0.0.1:0', '--', 'sleep', '60']);
+    runs.current = run;
+    const p = await port(run);
+    const socket = connect(p, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      const bound = setTimeout(() => reject(new Error('the idle connection was not closed within 10 s')), 10_000);
+      socket.on('close', () => {
+        clearTimeout(bound);
+        resolve();
+      });
+    });
+    expect(await status(p, '/livez')).toBe(200);
+  });
+
+  it('/status leaves out a command check\'s command line and output (they may hold a password)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'usher-http-status-'));
+    const run = startUsher(['--state-dir', dir, '--http', '127.0.0.1:0', '--check-interval', '100ms', '--ready-cmd', 'PGPASSWORD=hunter2 true; echo token=abc123', '--', 'sleep', '60']);
+    runs.current = run;
+    const p = await port(run);
+    await run.waitForLog('readiness check ready-cmd-1 passing');
+    const body = await new Promise<string>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: p, path: '/status', agent: false }, (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+      }).on('error', reject).end();
+    });
+    expect(JSON.parse(body).checks[0]).toMatchObject({ id: 'ready-cmd-1', status: 'passing', target: '(command)', output: '' });
+    expect(body).not.toContain('hunter2');
+    expect(body).not.toContain('abc123');
+  });
 });

@@ -106,6 +106,24 @@ describe('init scripts', () => {
     expect(exit.code).toBe(143);
   });
 
+  it('a script past its timeout fails even if it then exits 0', async () => {
+    const folder = dir();
+    const sly = script(folder, 'sly.sh', "trap 'exit 0' TERM; while :; do sleep 0.05; done");
+    const run = await runUsher([...stateArgs(folder), '--init', sly, '--init-timeout', '300ms', '--', 'echo', 'app']);
+    expect(run.stdout).not.toContain('app');
+    expect(run.code).toBe(124);
+    expect(run.logs.some((line) => /^init script sly.sh timed out after 300ms$/.test(line.msg))).toBe(true);
+  });
+
+  it('--init-only with no executable script is a configuration error', async () => {
+    const folder = dir();
+    const empty = path.join(folder, 'init.d');
+    mkdirSync(empty);
+    const run = await runUsher([...stateArgs(folder), '--init-only', '--init', empty]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no executable init script');
+  });
+
   it('a missing --init path is a configuration error naming it', async () => {
     const run = await runUsher(['--init', '/no/such/init.d', '--', 'true']);
     expect(run.code).toBe(2);
