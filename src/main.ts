@@ -74,8 +74,9 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
     if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), snapshot: () => supervisor!.snapshot(), metrics: () => supervisor!.metrics() });
   };
   if (initScripts.length > 0) startServices();
-  supervisor = supervise({
+  supervise({
     config, log, reaper, ownChildren, tty, initScripts, cwd, env, signals, publish,
+    started: (running) => (supervisor = running),
     afterSpawn: () => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
       startServices();

@@ -32,6 +32,8 @@ export interface SuperviseOptions {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly signals: SignalIntake;
+  /** Called with the supervisor before anything starts. */
+  readonly started: (supervisor: Supervisor) => void;
   /** Called once the app runs: the place to load what the app need not wait for. */
   readonly afterSpawn: () => void;
   /** Receives every new snapshot of the state (state files, metrics), and the last one before exit. */
@@ -231,9 +233,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     dispatch({ type: 'signal', signal });
   });
   if (reaper) process.on('SIGCHLD', scheduleReap);
-  dispatch({ type: 'start' });
-
-  return {
+  const supervisor: Supervisor = {
     state: () => state,
     snapshot,
     metrics: () => renderMetrics({ state: snapshot(), counters: { signalsForwarded: signalsSent, orphansReaped: reaper?.total ?? 0, appRestarts: 0 }, now: Date.now() }),
@@ -243,4 +243,8 @@ export function supervise(options: SuperviseOptions): Supervisor {
       killEverythingLeft();
     },
   };
+  // Known to the caller before the app starts, so that a failure from here on can still kill it.
+  options.started(supervisor);
+  dispatch({ type: 'start' });
+  return supervisor;
 }
