@@ -12,6 +12,25 @@ export function readStat(pid: number | string): { state: string; ppid: number; p
   return { state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
 }
 
+export type ProcStat = NonNullable<ReturnType<typeof readStat>> & { readonly pid: number };
+
+/** Every process usher can see in /proc, with its stat; undefined when /proc cannot be read. */
+export function allProcesses(): ProcStat[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return undefined; // out of descriptors, or no /proc
+  }
+  const processes: ProcStat[] = [];
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(entry);
+    if (stat) processes.push({ pid: Number(entry), ...stat });
+  }
+  return processes;
+}
+
 /** Live (not zombie) processes in process group `pgid`. */
 export function liveGroupMembers(pgid: number): number {
   // The common case first: no member at all, not even a zombie, and no /proc scan needed.
@@ -20,19 +39,10 @@ export function liveGroupMembers(pgid: number): number {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return 0;
   }
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return 1; // cannot look (out of descriptors): assume someone is left; the grace timer ends it
-  }
-  let count = 0;
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    const stat = readStat(entry);
-    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') count += 1;
-  }
-  return count;
+  const processes = allProcesses();
+  // Cannot look: assume someone is left; the grace timer ends it.
+  if (!processes) return 1;
+  return processes.filter((stat) => stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X').length;
 }
 
 /**

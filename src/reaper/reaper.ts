@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { readStat } from '../process/group.js';
+import { allProcesses } from '../process/group.js';
 import type { Libc } from './libc.js';
 
 /** Pids of usher's direct children, zombies included, from every thread's children list. */
@@ -27,18 +27,7 @@ export function listChildren(): number[] {
 
 /** The slow way: every process whose parent is usher (/proc/PID/stat). */
 export function childrenByParent(): number[] {
-  const pids: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return pids;
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    if (readStat(entry)?.ppid === process.pid) pids.push(Number(entry));
-  }
-  return pids;
+  return (allProcesses() ?? []).filter((stat) => stat.ppid === process.pid).map((stat) => stat.pid);
 }
 
 /**
