@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
@@ -16,8 +16,13 @@ function describe(option: OptionSpec): string {
   return `${option.help} (${notes.filter(Boolean).join('; ')})`;
 }
 
+/** commander loads on first use: `usher -- app`, the usual ENTRYPOINT, never needs it. */
+function commander(): typeof import('commander') {
+  return require('commander') as typeof import('commander');
+}
+
 function program(version: string, write: (text: string) => void): Command {
-  const command = new Command('usher')
+  const command = new (commander().Command)('usher')
     .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json] [--state-dir DIR]\n       usher status [--json] [--state-dir DIR]')
     .description('A PID 1 for containers: forwards signals, reaps zombies, stops gracefully.')
     .argument('[command...]', 'the app to run, found through PATH')
@@ -39,11 +44,17 @@ function program(version: string, write: (text: string) => void): Command {
 
 /** argv (without node and script) + environment -> the run configuration, or help/version printed. */
 export function parseRun(argv: readonly string[], env: NodeJS.ProcessEnv, version: string, write: (text: string) => void): ParseResult {
+  // No flag before COMMAND (`usher -- app`, `usher app`, everything in USHER_* variables): there
+  // is nothing for commander to parse, and usher skips loading it.
+  const first = argv[0];
+  if (first === undefined || first === '--' || !first.startsWith('-')) {
+    return { kind: 'run', config: buildConfig(first === '--' ? argv.slice(1) : argv, new Map(), env) };
+  }
   const cmd = program(version, write);
   try {
     cmd.parse([...argv], { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (error instanceof commander().CommanderError) {
       if (error.exitCode === 0) return { kind: 'printed' };
       throw new ConfigError(error.message.replace(/^error: /, ''));
     }
