@@ -4,6 +4,8 @@ import type { CheckRecord } from '../state/schema.js';
 import { runProbe, type ProbeContext } from './check-probes.js';
 import type { CheckSpec, CheckTiming } from './check-spec.js';
 
+const FIRST_DECISION_EVERY_MS = 1000;
+
 export interface ChecksOptions {
   readonly specs: readonly CheckSpec[];
   readonly timing: CheckTiming;
@@ -23,7 +25,8 @@ export interface Checks {
 
 /**
  * Runs every check on its own schedule, like a Kubernetes probe: the next run starts an
- * interval after the previous one ended (so a check never overlaps itself), a check passes
+ * interval after the previous one ended (so a check never overlaps itself; every second
+ * at most until it first passes or fails), a check passes
  * after `successes` successes in a row and fails after `failures` failures in a row, and
  * failures during the start period do not count.
  */
@@ -76,7 +79,10 @@ export function createChecks(options: ChecksOptions): Checks {
     }
     options.changed();
     aggregate();
-    timers.set(spec.id, setTimeout(() => void runOnce(index), timing.intervalMs));
+    // Until a check has decided (passing or failing), it runs every second at most: an app
+    // that listens 200 ms after its start must not wait a whole interval to be ready.
+    const next = status === 'unknown' ? Math.min(timing.intervalMs, FIRST_DECISION_EVERY_MS) : timing.intervalMs;
+    timers.set(spec.id, setTimeout(() => void runOnce(index), next));
   }
 
   return {

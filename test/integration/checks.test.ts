@@ -131,3 +131,17 @@ describe('readiness and liveness checks', () => {
     expect(exit.code).toBe(143);
   });
 });
+
+describe('the first decision', () => {
+  it('a readiness check retries every second until it first passes, not every interval', async () => {
+    const dir = folder();
+    const flag = path.join(dir, 'listening');
+    const run = startUsher(['--state-dir', dir, '--check-interval', '60s', '--ready-cmd', `test -e ${flag}`, '--', 'sleep', '60']);
+    runs.current = run;
+    await eventually(() => (state(dir)?.checks[0]?.consecutiveFailures ?? 0) >= 1, 'a first failed run');
+    writeFileSync(flag, '');
+    // With a 60 s interval, only the quick retry can make it ready within these 10 s.
+    await run.waitForLog('readiness check ready-cmd-1 passing', 10_000);
+    await eventually(() => readyCode(dir) === 0, 'ready');
+  });
+});
