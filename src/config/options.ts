@@ -40,7 +40,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'expect-exit', short: 'e', value: 'CODE', kind: 'list', default: 'none', compat: 'tini -e',
     help: 'same as --exit-map CODE:0' },
   { name: 'http', value: '[HOST:]PORT', kind: 'value', env: 'USHER_HTTP', default: 'off',
-    help: 'serve probes over HTTP: /livez, /readyz, /startupz, /status (PORT alone binds every interface; 0 picks a free port)' },
+    help: 'serve probes over HTTP: /livez, /readyz, /startupz, /status, /metrics (PORT alone binds every interface; 0 picks a free port)' },
   { name: 'init', value: 'PATH', kind: 'list', env: 'USHER_INIT', default: 'none',
     help: 'init script, or directory whose executables run in name order, before the app is ready; repeatable' },
   { name: 'init-mode', value: 'MODE', kind: 'value', env: 'USHER_INIT_MODE', default: 'before',
