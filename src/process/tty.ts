@@ -1,4 +1,3 @@
-import { isatty } from 'node:tty';
 import type { Libc } from '../reaper/libc.js';
 import { resolveCommand } from './resolve-command.js';
 
@@ -17,7 +16,7 @@ export interface TtyHandover {
  * under the same pid. Only when usher leads the terminal's session, as in a container.
  */
 export function prepareTtyHandover(libc: Libc, envPath: string | undefined): TtyHandover | undefined {
-  if (!isatty(0) || libc.terminalSession(0) !== process.pid) return undefined;
+  if (!libc.isTerminal(0) || libc.terminalSession(0) !== process.pid) return undefined;
   const setsid = resolveCommand('setsid', envPath, '/');
   if (!setsid.ok) return undefined;
   const expectHangup = libc.foregroundGroup(0) === process.pid;

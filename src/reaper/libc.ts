@@ -7,6 +7,8 @@ export interface Libc {
   setChildSubreaper(): boolean;
   /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
   releaseControllingTerminal(fd: number): boolean;
+  /** isatty(3), without loading node:tty (about 1 ms) at every start. */
+  isTerminal(fd: number): boolean;
   /** The session that has `fd` as controlling terminal, or -1. */
   terminalSession(fd: number): number;
   getsid(pid: number): number;
@@ -77,6 +79,7 @@ export function loadLibc(): Libc | Error {
     const fcntl = eager('int fcntl(int fd, int cmd, ...)');
     const ioctl = bind('int ioctl(int fd, unsigned long request, ...)');
     const sigmask = bind('int pthread_sigmask(int how, const uint8_t *set, uint8_t *old)');
+    const isatty = bind('int isatty(int fd)');
     const tcgetsid = bind('int tcgetsid(int fd)');
     const getsid = bind('int getsid(int pid)');
     const tcgetpgrp = bind('int tcgetpgrp(int fd)');
@@ -85,6 +88,7 @@ export function loadLibc(): Libc | Error {
       reapIfExited: (pid) => waitpid()(pid, status, WNOHANG | WALL),
       setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
       releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
+      isTerminal: (fd) => isatty()(fd) === 1,
       terminalSession: (fd) => tcgetsid()(fd),
       getsid: (pid) => getsid()(pid),
       foregroundGroup: (fd) => tcgetpgrp()(fd),
