@@ -75,7 +75,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   };
   if (initScripts.length > 0) startServices();
   supervise({
-    config, log, reaper, ownChildren, tty, initScripts, cwd, env, signals, publish,
+    config, log, reaper, libc: libc instanceof Error ? undefined : libc, ownChildren, tty, initScripts, cwd, env, signals, publish,
     started: (running) => (supervisor = running),
     afterSpawn: () => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)

@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs';
 
 /** The few libc calls Node does not offer, through koffi (design §3). */
 export interface Libc {
-  /** waitpid(pid, WNOHANG | __WALL): the pid when it was reaped, 0 when still running, -1 on error. */
-  reapIfExited(pid: number): number;
+  /** waitpid(pid, WNOHANG | __WALL): the wait status when it was reaped, undefined otherwise. */
+  reapIfExited(pid: number): number | undefined;
+  /**
+   * posix_spawn of `path` in a new session (setsid), with every signal unblocked and reset to
+   * its default, inheriting stdin, stdout and stderr: the pid, or the error number.
+   */
+  spawnInNewSession(path: string, argv: readonly string[], env: readonly string[]): { pid: number } | { errno: number };
   setChildSubreaper(): boolean;
   /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
   releaseControllingTerminal(fd: number): boolean;
@@ -27,6 +32,10 @@ const TIOCNOTTY = 0x5422;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const SIG_BLOCK = 0;
+// posix_spawnattr flags, the same in glibc and musl.
+const SPAWN_SETSIGDEF = 0x04;
+const SPAWN_SETSIGMASK = 0x08;
+const SPAWN_SETSID = 0x80;
 
 export type Koffi = typeof import('koffi');
 
@@ -83,9 +92,31 @@ export function loadLibc(): Libc | Error {
     const tcgetsid = bind('int tcgetsid(int fd)');
     const getsid = bind('int getsid(int pid)');
     const tcgetpgrp = bind('int tcgetpgrp(int fd)');
+    const spawn = bind('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)');
+    const attrInit = bind('int posix_spawnattr_init(void *attr)');
+    const attrFlags = bind('int posix_spawnattr_setflags(void *attr, short flags)');
+    const attrMask = bind('int posix_spawnattr_setsigmask(void *attr, const void *set)');
+    const attrDefault = bind('int posix_spawnattr_setsigdefault(void *attr, const void *set)');
     const status = [0];
     return {
-      reapIfExited: (pid) => waitpid()(pid, status, WNOHANG | WALL),
+      reapIfExited: (pid) => (waitpid()(pid, status, WNOHANG | WALL) === pid ? status[0] : undefined),
+      spawnInNewSession: (path, argv, env) => {
+        const attr = Buffer.alloc(1024); // posix_spawnattr_t: 336 bytes in glibc, fewer in musl
+        const noSignals = Buffer.alloc(128);
+        // Like libuv's child: the standard signals back to their defaults (what usher ignores or
+        // handles is not the app's business) and none blocked (usher blocks SIGPIPE).
+        const standard = Buffer.alloc(128, 0);
+        standard.writeUInt32LE(0xfffffffe >>> 1, 0); // signals 1..31
+        for (const step of [attrInit()(attr), attrFlags()(attr, SPAWN_SETSID | SPAWN_SETSIGMASK | SPAWN_SETSIGDEF), attrMask()(attr, noSignals), attrDefault()(attr, standard)]) {
+          if (step !== 0) return { errno: step };
+        }
+        // Node marks its own 0, 1 and 2 close-on-exec; the app must inherit them, as it does
+        // when libuv dup2()s them into a child.
+        for (const fd of [0, 1, 2]) fcntl()(fd, F_SETFD, 'int', 0);
+        const pid = [0];
+        const errno = spawn()(pid, path, null, attr, [...argv, null], [...env, null]);
+        return errno === 0 ? { pid: pid[0]! } : { errno };
+      },
       setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
       releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
       isTerminal: (fd) => isatty()(fd) === 1,

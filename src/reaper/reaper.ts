@@ -31,32 +31,34 @@ export function childrenByParent(): number[] {
 }
 
 /**
- * Reaps orphans: children usher did not spawn itself (libuv reaps those by pid, and would never
- * learn of their exit if anyone else reaped them first). Never waitpid(-1).
+ * Reaps orphans, and the app when usher spawned it itself with posix_spawn: every child that
+ * libuv did not spawn (libuv reaps those by pid, and would never learn of their exit if anyone
+ * else reaped them first). Never waitpid(-1).
  */
 export class Reaper {
-  total = 0;
 
   constructor(
     private readonly libc: Libc,
     private readonly isOwnChild: (pid: number) => boolean,
   ) {}
 
-  /** One pass; repeats while it finds zombies, since SIGCHLDs coalesce during a burst. */
-  reap(): number[] {
-    const reaped: number[] = [];
+  /**
+   * One pass; repeats while it finds zombies, since SIGCHLDs coalesce during a burst. Returns
+   * each reaped pid with its wait status (the app, when usher spawned it itself, is among them).
+   */
+  reap(): { pid: number; status: number }[] {
+    const reaped: { pid: number; status: number }[] = [];
     for (;;) {
       let found = 0;
       for (const pid of listChildren()) {
         if (this.isOwnChild(pid)) continue;
-        if (this.libc.reapIfExited(pid) === pid) {
-          reaped.push(pid);
-          found += 1;
-        }
+        const status = this.libc.reapIfExited(pid);
+        if (status === undefined) continue;
+        reaped.push({ pid, status });
+        found += 1;
       }
       if (found === 0) break;
     }
-    this.total += reaped.length;
     return reaped;
   }
 }

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Config } from '../config/config.js';
 import { SIG, signalName } from '../config/signals.js';
@@ -14,6 +13,7 @@ import type { SignalIntake } from '../process/signal-intake.js';
 import { watchReadyFd } from '../process/ready-fd.js';
 import { spawnApp } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
+import type { Libc } from '../reaper/libc.js';
 import { listChildren, type Reaper } from '../reaper/reaper.js';
 import type { PhaseMark, StateFile } from '../state/schema.js';
 import { buildSnapshot } from '../state/snapshot.js';
@@ -25,6 +25,8 @@ export interface SuperviseOptions {
   readonly config: Config;
   readonly log: Logger;
   readonly reaper: Reaper | undefined;
+  /** libc through koffi, when it loaded: the app is then spawned with posix_spawn. */
+  readonly libc: Libc | undefined;
   /** Pids usher spawned itself: libuv reaps them, the reaper must not. */
   readonly ownChildren: Set<number>;
   readonly tty: TtyHandover | undefined;
@@ -70,7 +72,6 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const timeline: PhaseMark[] = [{ phase: initialState.phase, at: startedAt }];
   let reasonSince = startedAt;
   let state = initialState;
-  let app: ChildProcess | undefined;
   let groupPoll: NodeJS.Timeout | undefined;
   const timers = new Map<TimerName, NodeJS.Timeout>();
   const signalsSent: Record<string, number> = {};
@@ -122,10 +123,24 @@ export function supervise(options: SuperviseOptions): Supervisor {
     dispatch({ type: 'groupChecked', live: liveGroupMembers(state.appPid) });
   };
 
+  let orphansReaped = 0;
+  // The app's pid while the reaper, not libuv, is the one to collect its exit.
+  let reapedApp: number | undefined;
+  let appHold: NodeJS.Timeout | undefined;
   const reap = (): void => {
     if (!reaper) return;
     const reaped = reaper.reap();
-    if (reaped.length > 0) log.info({ count: reaped.length, pids: reaped.slice(0, 10), total: reaper.total }, 'orphans reaped');
+    const orphans = reaped.filter((entry) => entry.pid !== reapedApp);
+    if (orphans.length > 0) {
+      orphansReaped += orphans.length;
+      log.info({ count: orphans.length, pids: orphans.slice(0, 10).map((entry) => entry.pid), total: orphansReaped }, 'orphans reaped');
+    }
+    const app = reaped.find((entry) => entry.pid === reapedApp);
+    if (app) {
+      reapedApp = undefined;
+      clearInterval(appHold);
+      dispatch({ type: 'appExited', ...decodeWaitStatus(app.status) });
+    }
     if (groupPoll) checkGroup();
   };
 
@@ -186,16 +201,24 @@ export function supervise(options: SuperviseOptions): Supervisor {
 
   function startApp(): void {
     const env = notify ? { ...options.env, ...notify.env } : options.env;
-    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env, readyFd: config.readyFd });
+    const spawned = spawnApp({ command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd, env, readyFd: config.readyFd, libc: options.libc });
     if (!spawned.ok) return dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
-    app = spawned.child;
     const pid = spawned.pid;
-    options.ownChildren.add(pid);
-    app.on('exit', (code, signal) => {
-      options.ownChildren.delete(pid);
-      dispatch({ type: 'appExited', code, signal: signal === null ? null : constants.signals[signal] });
-    });
-    if (config.readyFd !== undefined) watchReadyFd(app, config.readyFd, () => dispatch({ type: 'appReport', ready: true }));
+    const child = spawned.child;
+    if (child) {
+      options.ownChildren.add(pid);
+      child.on('exit', (code, signal) => {
+        options.ownChildren.delete(pid);
+        dispatch({ type: 'appExited', code, signal: signal === null ? null : constants.signals[signal] });
+      });
+      if (config.readyFd !== undefined) watchReadyFd(child, config.readyFd, () => dispatch({ type: 'appReport', ready: true }));
+    } else {
+      reapedApp = pid;
+      // Nothing of libuv's watches this child: without a handle of its own, Node would find
+      // its event loop empty and exit 0 while the app still runs.
+      appHold = setInterval(() => undefined, 2 ** 30);
+      scheduleReap(); // an app that exited before this line sent its SIGCHLD already
+    }
     options.afterSpawn();
     dispatch({ type: 'spawned', pid });
     notify?.appStarted();
@@ -236,7 +259,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const supervisor: Supervisor = {
     state: () => state,
     snapshot,
-    metrics: () => renderMetrics({ state: snapshot(), counters: { signalsForwarded: signalsSent, orphansReaped: reaper?.total ?? 0, appRestarts: 0 }, now: Date.now() }),
+    metrics: () => renderMetrics({ state: snapshot(), counters: { signalsForwarded: signalsSent, orphansReaped, appRestarts: 0 }, now: Date.now() }),
     killApp: () => {
       if (state.phase === 'exited') return;
       if (state.appPid !== null) sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
@@ -247,4 +270,10 @@ export function supervise(options: SuperviseOptions): Supervisor {
   options.started(supervisor);
   dispatch({ type: 'start' });
   return supervisor;
+}
+
+/** A waitpid status as Node reports a child's end: an exit code, or the signal that killed it. */
+function decodeWaitStatus(status: number): { code: number | null; signal: number | null } {
+  const signal = status & 0x7f;
+  return signal === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: null, signal };
 }

@@ -40,6 +40,24 @@ describe('exit codes', () => {
     expect(directory.stderr).toContain('is a directory');
   });
 
+  it('runs an executable script without a #! line through /bin/sh, as a shell does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'usher-noshebang-'));
+    const script = path.join(dir, 'plain-script');
+    writeFileSync(script, 'echo "no shebang $1"\nexit 4\n', { mode: 0o755 });
+    const run = await runUsher(['--', script, 'here']);
+    expect(run.stdout).toBe('no shebang here\n');
+    expect(run.code).toBe(4);
+  });
+
+  it('exits 126 naming the command when its #! interpreter does not exist', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'usher-badinterp-'));
+    const script = path.join(dir, 'bad-interpreter');
+    writeFileSync(script, '#!/no/such/interpreter\n', { mode: 0o755 });
+    const run = await runUsher(['--', script]);
+    expect(run.code).toBe(126);
+    expect(run.stderr).toContain('bad-interpreter');
+  });
+
   it('exits 126 when a command found through PATH is not executable', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-path-'));
     writeFileSync(path.join(dir, 'tool'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
