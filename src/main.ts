@@ -115,25 +115,48 @@ function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
 /**
  * The state directory is opened at the first publish: right after the spawn, or at the start of
  * the init scripts. A directory that cannot be written costs the probes, never the app.
+ * Writes in the first few milliseconds are gathered into one: no probe asks that early, and a
+ * command that ends at once (a job, `usher -- true`) then costs one write of the state, not two.
  */
 function statePublisher(config: Config, log: Logger): (snapshot: StateFile, final: boolean) => void {
   let writer: StateWriter | null | undefined;
-  return (snapshot, final) => {
-    if (writer === undefined) {
-      try {
-        const choice = resolveStateDir(config.stateDir, process.env);
-        writer = createStateWriter({ dir: choice.dir, log });
-        log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
-      } catch (error) {
-        writer = null;
-        log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
-      }
+  let pending: { snapshot: StateFile; timer: NodeJS.Timeout } | undefined;
+  const open = (): StateWriter | null => {
+    if (writer !== undefined) return writer;
+    try {
+      const choice = resolveStateDir(config.stateDir, process.env);
+      writer = createStateWriter({ dir: choice.dir, log });
+      log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+    } catch (error) {
+      writer = null;
+      log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
     }
-    if (!writer) return;
-    if (final) writer.stop(snapshot);
-    else writer.write(snapshot);
+    return writer;
+  };
+  return (snapshot, final) => {
+    if (final) {
+      clearTimeout(pending?.timer);
+      pending = undefined;
+      open()?.stop(snapshot);
+      return;
+    }
+    if (writer === undefined) {
+      if (pending) pending.snapshot = snapshot;
+      else {
+        const timer = setTimeout(() => {
+          const latest = pending!.snapshot;
+          pending = undefined;
+          open()?.write(latest);
+        }, FIRST_WRITE_AFTER_MS);
+        pending = { snapshot, timer };
+      }
+      return;
+    }
+    writer?.write(snapshot);
   };
 }
+
+const FIRST_WRITE_AFTER_MS = 5;
 
 function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   try {
