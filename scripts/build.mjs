@@ -30,8 +30,10 @@ await build({ ...common, entryPoints: ['src/probe/cli.ts'], outfile: 'dist/usher
 // The warm-up run writes state like any usher: into a temp dir, not the build machine's /run/usher.
 const stateDir = mkdtempSync(path.join(tmpdir(), 'usher-build-'));
 try {
-  execFileSync(process.execPath, ['dist/usher.cjs', '--log-level', 'silent', '--', process.execPath, '-e', '0'], {
-    env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1', USHER_STATE_DIR: stateDir },
+  // Configured through the environment, as `ENTRYPOINT ["usher", "--"]` is: the cache then holds
+  // what that common start compiles, and not commander, which it does not load.
+  execFileSync(process.execPath, ['dist/usher.cjs', '--', process.execPath, '-e', '0'], {
+    env: { ...process.env, NODE_OPTIONS: '', USHER_INTERNAL_WRITE_CODE_CACHE: '1', USHER_STATE_DIR: stateDir, USHER_LOG_LEVEL: 'silent' },
     stdio: 'inherit',
   });
 } finally {

@@ -116,7 +116,7 @@ function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
  * The state directory is opened at the first publish: right after the spawn, or at the start of
  * the init scripts. A directory that cannot be written costs the probes, never the app.
  * Writes in the first few milliseconds are gathered into one: no probe asks that early, and a
- * command that ends at once (a job, `usher -- true`) then costs one write of the state, not two.
+ * command that ends at once (a job, `usher -- true`) costs no state write at all.
  */
 function statePublisher(config: Config, log: Logger): (snapshot: StateFile, final: boolean) => void {
   let writer: StateWriter | null | undefined;
@@ -137,7 +137,9 @@ function statePublisher(config: Config, log: Logger): (snapshot: StateFile, fina
     if (final) {
       clearTimeout(pending?.timer);
       pending = undefined;
-      open()?.stop(snapshot);
+      // A usher that ends before its first write leaves no state behind: once it is gone the
+      // probes answer 6 (no live usher) whatever a last state file would say.
+      if (writer) writer.stop(snapshot);
       return;
     }
     if (writer === undefined) {
