@@ -1,4 +1,5 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { childProcess } from './child-process.js';
 import { liveGroupMembers, sendSignal } from './group.js';
 
 /**
@@ -7,9 +8,7 @@ import { liveGroupMembers, sendSignal } from './group.js';
  * is registered as usher's own while it runs: libuv reaps it, the orphan reaper must not.
  */
 export function spawnInGroup(file: string, args: readonly string[], options: SpawnOptions, ownChildren: Set<number>): ChildProcess {
-  // Loaded on first use: init scripts and command checks are not on every usher's path.
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const child = spawn(file, args, { ...options, detached: true });
+  const child = childProcess().spawn(file, args, { ...options, detached: true });
   const pid = child.pid;
   if (pid !== undefined) {
     ownChildren.add(pid);

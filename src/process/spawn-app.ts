@@ -1,6 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Libc } from '../reaper/libc.js';
 import { appEnvironment } from './app-env.js';
+import { childProcess } from './child-process.js';
 import { resolveCommand } from './resolve-command.js';
 import type { TtyHandover } from './tty.js';
 
@@ -24,14 +26,10 @@ export interface SpawnOptions {
 const ENOEXEC = 8;
 
 function errnoName(errno: number): string {
-  const names = (require('node:os') as typeof import('node:os')).constants.errno as Readonly<Record<string, number>>;
+  const names = constants.errno as Readonly<Record<string, number>>;
   return Object.keys(names).find((name) => names[name] === errno) ?? `error ${errno}`;
 }
 
-/** node:child_process costs about 3 ms to load: only the cases that need it pay for it. */
-function childProcess(): typeof import('node:child_process') {
-  return require('node:child_process') as typeof import('node:child_process');
-}
 
 /**
  * Starts the app with inherited stdio (never copied through Node), in a session and process

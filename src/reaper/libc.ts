@@ -16,7 +16,6 @@ export interface Libc {
   isTerminal(fd: number): boolean;
   /** The session that has `fd` as controlling terminal, or -1. */
   terminalSession(fd: number): number;
-  getsid(pid: number): number;
   /** The foreground process group of the terminal on `fd`, or -1. */
   foregroundGroup(fd: number): number;
   /** Marks fd close-on-exec, so it never leaks into the app. */
@@ -90,7 +89,6 @@ export function loadLibc(): Libc | Error {
     const sigmask = bind('int pthread_sigmask(int how, const uint8_t *set, uint8_t *old)');
     const isatty = bind('int isatty(int fd)');
     const tcgetsid = bind('int tcgetsid(int fd)');
-    const getsid = bind('int getsid(int pid)');
     const tcgetpgrp = bind('int tcgetpgrp(int fd)');
     const spawn = bind('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)');
     const attrInit = bind('int posix_spawnattr_init(void *attr)');
@@ -121,7 +119,6 @@ export function loadLibc(): Libc | Error {
       releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
       isTerminal: (fd) => isatty()(fd) === 1,
       terminalSession: (fd) => tcgetsid()(fd),
-      getsid: (pid) => getsid()(pid),
       foregroundGroup: (fd) => tcgetpgrp()(fd),
       setCloseOnExec: (fd) => fcntl()(fd, F_SETFD, 'int', FD_CLOEXEC) === 0,
       blockInThisThread: (signal) => {
