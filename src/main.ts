@@ -4,18 +4,15 @@ import type { Config, HttpAddress } from './config/config.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError } from './config/errors.js';
 import { SIG, signalName } from './config/signals.js';
+import { listInitScripts, type InitScript } from './init/init-scripts.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
 import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
-import { loadLibc, type Libc } from './reaper/libc.js';
-import { Reaper } from './reaper/reaper.js';
-import { supervise, type Supervisor } from './runtime/supervise.js';
-import { listInitScripts, type InitScript } from './health/init-scripts.js';
 import { checkReloadPaths } from './reload/watcher.js';
-import type { StateFile } from './state/schema.js';
-import { describeStateDir, resolveStateDir } from './state/state-dir.js';
-import { createStateWriter, type StateWriter } from './state/writer.js';
+import { statePublisher } from './supervisor/state-publisher.js';
+import { supervise, type Supervisor } from './supervisor/supervise.js';
+import { loadLibc, type Libc } from './sys/libc.js';
 
 declare const USHER_VERSION: string;
 
@@ -35,9 +32,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    and the terminal handed over when interactive. All need libc; without it, carry on.
   const libc = loadLibc();
-  const ownChildren = new Set<number>();
   let tty: TtyHandover | undefined;
-  let reaper: Reaper | undefined;
   if (!(libc instanceof Error)) {
     if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
     closeInheritedDescriptors(libc);
@@ -46,10 +41,9 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
     // there, it stays usher's own EPIPE and is never forwarded to the app (or looped on, when
     // the log line saying so hits the same pipe). A SIGPIPE sent to usher from outside is
     // process-directed, lands on another thread, and is forwarded as ever. The app starts with
-    // an empty signal mask: libuv clears it in the child.
+    // an empty signal mask.
     libc.blockInThisThread(SIG.PIPE);
     if (!config.singleChild) tty = prepareTtyHandover(libc, env.PATH);
-    reaper = new Reaper(libc, (pid) => ownChildren.has(pid));
   }
 
   // 4. Spawn and supervise: from here on, every failure of usher's own must take the app down with it.
@@ -58,12 +52,12 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   process.on('uncaughtException', (error) => {
     log.fatal({ err: error }, 'usher failed: killing the app');
     supervisor?.killApp();
-    process.exit(1);
+    process.exit(config.exitMap.get(1) ?? 1); // --exit-map covers this code too
   });
   // A plain 'exit' hook, not signal-exit: that library takes SIGPOLL for a signal nobody
   // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
   process.on('exit', () => supervisor?.killApp());
-  const publish = statePublisher(config, log);
+  const publish = statePublisher(config.stateDir, log);
   // 5. What the app need not wait for: the start-up log line and the probe server. With init
   //    scripts they come first, since probes must answer during the scripts.
   let servicesStarted = false;
@@ -71,11 +65,11 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
     if (servicesStarted) return;
     servicesStarted = true;
     logStart(log, config, libc, tty, initScripts);
-    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), snapshot: () => supervisor!.snapshot(), metrics: () => supervisor!.metrics() });
+    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), stateFile: () => supervisor!.stateFile(), metrics: () => supervisor!.metrics() });
   };
   if (initScripts.length > 0) startServices();
   supervise({
-    config, log, reaper, libc: libc instanceof Error ? undefined : libc, ownChildren, tty, initScripts, cwd, env, signals, publish,
+    config, log, libc: libc instanceof Error ? undefined : libc, tty, initScripts, cwd, env, signals, publish,
     started: (running) => (supervisor = running),
     afterSpawn: () => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
@@ -85,9 +79,9 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
 }
 
 /** After the app started, a failure to serve probes is logged, never fatal. */
-function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'snapshot' | 'metrics'>): void {
-  import('./http/probe-server.js')
-    .then(({ startProbeServer }) => startProbeServer({ address, ...source, log }))
+function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'stateFile' | 'metrics'>): void {
+  import('./http/server.js')
+    .then(({ startHttpServer }) => startHttpServer({ address, ...source, log }))
     .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
 }
 
@@ -111,54 +105,6 @@ function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
     process.exit(2);
   }
 }
-
-/**
- * The state directory is opened at the first publish: right after the spawn, or at the start of
- * the init scripts. A directory that cannot be written costs the probes, never the app.
- * Writes in the first few milliseconds are gathered into one: no probe asks that early, and a
- * command that ends at once (a job, `usher -- true`) costs no state write at all.
- */
-function statePublisher(config: Config, log: Logger): (snapshot: StateFile, final: boolean) => void {
-  let writer: StateWriter | null | undefined;
-  let pending: { snapshot: StateFile; timer: NodeJS.Timeout } | undefined;
-  const open = (): StateWriter | null => {
-    if (writer !== undefined) return writer;
-    try {
-      const choice = resolveStateDir(config.stateDir, process.env);
-      writer = createStateWriter({ dir: choice.dir, log });
-      log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
-    } catch (error) {
-      writer = null;
-      log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
-    }
-    return writer;
-  };
-  return (snapshot, final) => {
-    if (final) {
-      clearTimeout(pending?.timer);
-      pending = undefined;
-      // A usher that ends before its first write leaves no state behind: once it is gone the
-      // probes answer 6 (no live usher) whatever a last state file would say.
-      if (writer) writer.stop(snapshot);
-      return;
-    }
-    if (writer === undefined) {
-      if (pending) pending.snapshot = snapshot;
-      else {
-        const timer = setTimeout(() => {
-          const latest = pending!.snapshot;
-          pending = undefined;
-          open()?.write(latest);
-        }, FIRST_WRITE_AFTER_MS);
-        pending = { snapshot, timer };
-      }
-      return;
-    }
-    writer?.write(snapshot);
-  };
-}
-
-const FIRST_WRITE_AFTER_MS = 5;
 
 function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   try {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
-import { buildConfig, type CliValues } from '../config/resolve.js';
+import { buildConfig, type CliValues } from '../config/build-config.js';
 
 export type ParseResult = { kind: 'run'; config: Config } | { kind: 'printed' };
 

@@ -1,4 +1,4 @@
-import type { CheckSpec, CheckTiming } from '../health/check-spec.js';
+import type { CheckSpec, CheckTiming } from '../checks/check-spec.js';
 import type { LogFormat, LogLevel } from '../log/levels.js';
 
 export interface HttpAddress {

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
-import type { StateFile, StatePhase } from '../state/schema.js';
+import { PHASES } from '../lifecycle/phases.js';
+import type { StateFile } from '../state/schema.js';
 
 /**
  * `/metrics` in Prometheus' text exposition format (0.0.4), written by hand.
@@ -8,7 +9,7 @@ import type { StateFile, StatePhase } from '../state/schema.js';
  * and prom-client is a registry library of some thirty modules plus dependencies (tdigest,
  * bintrees) that would have to be loaded and compiled at start-up or on the first scrape. It is
  * not installed here, so its start-up cost was not measured. usher's metrics are a dozen gauges
- * and counters read off the state snapshot at scrape time, with no histograms and no
+ * and counters read off the state file at scrape time, with no histograms and no
  * registry: this writer covers them in about a hundred lines and loads nothing.
  *
  * It shows names and numbers only: never the app's argv or environment, nor a check's target
@@ -20,7 +21,8 @@ export interface MetricsCounters {
   /** Signals forwarded to the app, by name (`SIGHUP`), as forwarded. */
   readonly signalsForwarded: Readonly<Record<string, number>>;
   readonly orphansReaped: number;
-  readonly appRestarts: number;
+  /** Times usher started the app: 1 once it runs (usher never restarts it; the orchestrator restarts the container). */
+  readonly appStarts: number;
 }
 
 export interface MetricsInput {
@@ -29,9 +31,6 @@ export interface MetricsInput {
   /** Epoch milliseconds. */
   readonly now: number;
 }
-
-/** Every phase in order; written as a Record so that a new StatePhase fails to compile until listed. */
-const PHASES = Object.keys({ initializing: 0, running: 0, draining: 0, stopping: 0, exited: 0 } satisfies Record<StatePhase, 0>) as StatePhase[];
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -114,8 +113,8 @@ export function renderMetrics(input: MetricsInput): string {
     {
       name: 'usher_app_restarts_total',
       type: 'counter',
-      help: 'Times the app was restarted. Always 0: usher never restarts the app (it exits with it, and the orchestrator restarts the container).',
-      samples: [[NO_LABELS, counters.appRestarts]],
+      help: 'Times the app was started again after it exited (app starts beyond the first): usher never restarts the app, it exits with it and the orchestrator restarts the container.',
+      samples: [[NO_LABELS, Math.max(0, counters.appStarts - 1)]],
     },
     {
       name: 'usher_last_reload_timestamp_seconds',

@@ -1,8 +1,8 @@
 import { SIG, signalName } from '../config/signals.js';
 import { liveFailure } from './readiness.js';
-import { scope } from './outcomes.js';
+import { LIVENESS_STOP, scope, signalApp } from './outcomes.js';
 import { beginStop } from './stop.js';
-import type { ChecksChanged, Effect, Event, MachineConfig, State, Transition } from './types.js';
+import type { ChecksChanged, Effect, EventOf, MachineConfig, State, Transition } from './types.js';
 
 /** What the checks, the app itself and watched files say while it runs. */
 export function onChecksChanged(state: State, event: ChecksChanged, config: MachineConfig): Transition {
@@ -16,11 +16,11 @@ export function onLivenessChange(state: State, changed: State, config: MachineCo
   if (failing === null || liveFailure(state) !== null) return { state: changed, effects: [] };
   const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}` };
   if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
-  const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? -1 };
+  const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? LIVENESS_STOP };
   return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }, { type: 'clearTimer', name: 'drain' }]);
 }
 
-export function onAppReport(state: State, event: Extract<Event, { type: 'appReport' }>): Transition {
+export function onAppReport(state: State, event: EventOf<'appReport'>): Transition {
   const effects: Effect[] = [];
   let app = state.app;
   if (event.ready && app.said === 'waiting') {
@@ -40,7 +40,7 @@ export function onAppReport(state: State, event: Extract<Event, { type: 'appRepo
 }
 
 /** A reload only makes sense for an app that runs and serves: never during init, drain or stop. */
-export function onReload(state: State, event: Extract<Event, { type: 'reloadRequested' }>, config: MachineConfig): Transition {
+export function onReload(state: State, event: EventOf<'reloadRequested'>, config: MachineConfig): Transition {
   const { path, detail, at } = event;
   const name = signalName(config.reloadSignal);
   if (state.phase !== 'running' || state.appPid === null || state.appExit) {
@@ -50,7 +50,7 @@ export function onReload(state: State, event: Extract<Event, { type: 'reloadRequ
     state: { ...state, lastReload: { path, signal: config.reloadSignal, at } },
     effects: [
       { type: 'log', level: 'info', msg: `${path} changed: ${name} sent to the app`, fields: { path, detail, signal: name, scope: scope(config) } },
-      { type: 'signalApp', signal: config.reloadSignal, scope: scope(config) },
+      ...signalApp(state, config.reloadSignal, config),
       { type: 'publish' },
     ],
   };

@@ -1,7 +1,7 @@
 import { SIG, signalName } from '../config/signals.js';
 import { onAppReport, onChecksChanged, onLivenessChange, onReload } from './health-events.js';
 import { onInitDone, onInitFailed, onInitStopped, onStart } from './init-events.js';
-import { exit, scope } from './outcomes.js';
+import { exit, scope, signalApp } from './outcomes.js';
 import { readiness } from './readiness.js';
 import { onAppExit, onGroupChecked, onStopRequest, onTimer, STOP_REQUESTS } from './stop.js';
 import type { Effect, Event, MachineConfig, State, Transition } from './types.js';
@@ -9,10 +9,11 @@ import type { Effect, Event, MachineConfig, State, Transition } from './types.js
 /**
  * usher's lifecycle as one pure function: (state, event) -> (state, effects). Spawning,
  * signals, timers, init scripts, checks and the reaper are adapters that feed it events and
- * carry out its effects. Readiness is derived after every event, never set by hand.
+ * carry out its effects. Readiness is derived after every event, never set by hand, and the
+ * machine keeps the timeline: each event says when it happened.
  */
 export const initialState: State = {
-  phase: 'initializing', ready: false, reason: 'starting', appPid: null, appExit: null,
+  phase: 'initializing', startedAt: 0, timeline: [], ready: false, reason: 'starting', reasonSince: 0, appPid: null, appExit: null,
   init: { status: 'none', current: null, failure: null },
   checks: { ready: 'none', readyReason: null, liveFailing: null },
   stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null, lastReload: null,
@@ -23,8 +24,9 @@ const JOB_CONTROL_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
 
 export function transition(state: State, event: Event, config: MachineConfig): Transition {
   const next = step(state, event, config);
-  const derived = readiness(next.state);
-  const settled: State = { ...next.state, ...derived };
+  let settled: State = { ...next.state, ...readiness(next.state) };
+  if (settled.phase !== state.phase) settled = { ...settled, timeline: [...settled.timeline, { phase: settled.phase, at: event.at }] };
+  if (settled.reason !== state.reason) settled = { ...settled, reasonSince: event.at };
   const visible = settled.phase !== state.phase || settled.ready !== state.ready || settled.reason !== state.reason
     || settled.init !== state.init || settled.checks !== state.checks || settled.app !== state.app;
   const published = next.effects.some((effect) => effect.type === 'publish');
@@ -38,21 +40,23 @@ export function transition(state: State, event: Event, config: MachineConfig): T
 
 function step(state: State, event: Event, config: MachineConfig): Transition {
   switch (event.type) {
-    case 'start':
-      return onStart(config.appReadyVia ? { ...state, app: { ...state.app, said: 'waiting' } } : state, config);
+    case 'start': {
+      const started: State = { ...state, startedAt: event.at, timeline: [{ phase: state.phase, at: event.at }], reasonSince: event.at };
+      return onStart(config.appReadyVia ? { ...started, app: { ...started.app, said: 'waiting' } } : started, config);
+    }
     case 'spawned':
       return {
         state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid },
         effects: [{ type: 'log', level: 'info', msg: 'app started', fields: { pid: event.pid } }],
       };
     case 'spawnFailed':
-      return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }]);
+      return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }], config);
     case 'signal':
       return onSignal(state, event.signal, config);
     case 'timer':
       return onTimer(state, event.name, config);
     case 'appExited':
-      return onAppExit(state, event.code, event.signal, config);
+      return onAppExit(state, event, config);
     case 'groupChecked':
       return onGroupChecked(state, event.live, config);
     case 'initScriptStarted':
@@ -88,9 +92,8 @@ function onSignal(state: State, received: number, config: MachineConfig): Transi
   }
   const effects: Effect[] = [
     { type: 'log', level: signal === SIG.WINCH ? 'debug' : 'info', msg: `${name} received: forwarded as ${signalName(signal)}`, fields: { scope: scope(config) } },
-    { type: 'signalApp', signal, scope: scope(config) },
+    ...signalApp(state, signal, config),
   ];
   if (JOB_CONTROL_STOPS.has(signal)) effects.push({ type: 'stopSelf' });
   return { state, effects };
 }
-

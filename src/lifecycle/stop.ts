@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { SIG, signalName } from '../config/signals.js';
-import { exit, kill, mapExit, scope } from './outcomes.js';
-import type { Effect, MachineConfig, State, Transition } from './types.js';
+import { appOutcome, exit, finalExitCode, kill, scope, signalApp } from './outcomes.js';
+import type { Effect, EventOf, MachineConfig, State, Transition } from './types.js';
 
 /**
  * The stop sequence: TERM/INT -> unready, drain, stop signal, grace, SIGKILL; then the app's
@@ -13,7 +13,7 @@ export function onStopRequest(state: State, name: string, signal: number, config
   switch (state.phase) {
     case 'initializing': {
       // No app yet: the init scripts get the stop sequence, and the app never starts.
-      if (state.init.status !== 'running') return exit({ ...state, stopReason: `stopped by ${name}` }, mapExit(128 + signal, config), []);
+      if (state.init.status !== 'running') return exit({ ...state, stopReason: `stopped by ${name}` }, 128 + signal, [], config);
       return beginStop({ ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal }, config, [
         { type: 'log', level: 'info', msg: `${name} received during the init scripts: stopping them; the app will not start` },
       ]);
@@ -72,7 +72,7 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
       send.push({ type: 'log', level: 'info', msg: `the platform signals every process itself: not sending ${signalName(signal)} again; SIGKILL in ${grace}` });
     } else {
       send.push({ type: 'log', level: 'info', msg: `sending ${signalName(signal)} to the app; SIGKILL in ${grace}`, fields: { scope: scope(config) } });
-      send.push({ type: 'signalApp', signal, scope: scope(config) });
+      send.push(...signalApp(state, signal, config));
     }
   }
   // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
@@ -83,35 +83,28 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
   };
 }
 
-function finalCode(state: State, appCode: number): number {
-  if (state.forcedExitCode === null) return appCode;
-  // -1: stopped for failing liveness; the exit must say so even if the app exited cleanly.
-  if (state.forcedExitCode === -1) return appCode === 0 ? 1 : appCode;
-  return state.forcedExitCode;
-}
-
-export function onAppExit(state: State, code: number | null, signal: number | null, config: MachineConfig): Transition {
-  const exitCode = finalCode(state, mapExit(signal !== null ? 128 + signal : (code ?? 1), config));
-  const how = signal !== null ? { signal: signalName(signal) } : { code };
-  const exited: State = { ...state, appExit: { code, signal }, exitCode };
-  const log: Effect = { type: 'log', level: 'info', msg: 'app exited', fields: { ...how, exitCode } };
+export function onAppExit(state: State, event: EventOf<'appExited'>, config: MachineConfig): Transition {
+  const exited: State = { ...state, appExit: { code: event.code, signal: event.signal } };
+  const code = appOutcome(exited);
+  const how = event.signal !== null ? { signal: signalName(event.signal) } : { code: event.code };
+  const log: Effect = { type: 'log', level: 'info', msg: 'app exited', fields: { ...how, exitCode: finalExitCode(exited, code, config) } };
   const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
-  if (config.singleChild) return exit(exited, exitCode, [log, ...stopInit]);
+  if (config.singleChild || state.appPid === null) return exit(exited, code, [log, ...stopInit], config);
   return {
-    state: { ...exited, phase: 'stopping' },
-    effects: [log, ...stopInit, { type: 'clearTimer', name: 'drain' }, { type: 'checkGroup' }],
+    state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config) },
+    effects: [log, ...stopInit, { type: 'clearTimer', name: 'drain' }, { type: 'checkGroup', pgid: state.appPid }],
   };
 }
 
 export function onGroupChecked(state: State, live: number, config: MachineConfig): Transition {
-  if (state.phase !== 'stopping' || !state.appExit || state.exitCode === null) return { state, effects: [] };
-  if (live === 0) return exit(state, state.exitCode, [{ type: 'log', level: 'info', msg: 'exiting', fields: { exitCode: state.exitCode } }]);
+  if (state.phase !== 'stopping' || !state.appExit) return { state, effects: [] };
+  if (live === 0) return exit(state, appOutcome(state), [{ type: 'log', level: 'info', msg: 'exiting', fields: { exitCode: finalExitCode(state, appOutcome(state), config) } }], config);
   if (state.graceStarted) return { state, effects: [] };
   return {
     state: { ...state, graceStarted: true },
     effects: [
       { type: 'log', level: 'info', msg: `${live} process(es) left in the app's group: SIGTERM, SIGKILL in ${formatDuration(config.graceMs)}` },
-      { type: 'signalApp', signal: SIG.TERM, scope: 'group' },
+      ...signalApp(state, SIG.TERM, config, 'group'),
       { type: 'setTimer', name: 'grace', ms: config.graceMs },
     ],
   };

@@ -1,5 +1,6 @@
-/** The phases of design §1, in order. */
-export type Phase = 'initializing' | 'running' | 'draining' | 'stopping' | 'exited';
+import type { Phase, PhaseMark } from './phases.js';
+
+export type { Phase, PhaseMark };
 
 export type TimerName = 'drain' | 'grace';
 
@@ -50,10 +51,15 @@ export interface ChecksState {
 
 export interface State {
   readonly phase: Phase;
+  /** When usher started (the `start` event), and each phase it entered since. */
+  readonly startedAt: number;
+  readonly timeline: readonly PhaseMark[];
   /** Derived after every event from the phase, init and checks (see readiness.ts). */
   readonly ready: boolean;
   /** Why not ready, for probes and logs; null when ready. */
   readonly reason: string | null;
+  /** Since when `reason` holds (readers add "for 4m12s"). */
+  readonly reasonSince: number;
   readonly appPid: number | null;
   readonly appExit: AppExit | null;
   readonly init: InitState;
@@ -84,9 +90,10 @@ export interface AppReport {
   readonly watchdogFailing: string | null;
 }
 
-export type ChecksChanged = { readonly type: 'checksChanged' } & ChecksState;
+export type ChecksChanged = { readonly type: 'checksChanged'; readonly at: number } & ChecksState;
 
-export type Event =
+/** What the adapters tell the machine; every event says when it happened (epoch milliseconds). */
+export type Event = { readonly at: number } & (
   | { readonly type: 'start' }
   | { readonly type: 'spawned'; readonly pid: number }
   | { readonly type: 'spawnFailed'; readonly code: number; readonly message: string }
@@ -107,18 +114,25 @@ export type Event =
   | { readonly type: 'appReport'; readonly ready?: true; readonly stopping?: true; readonly status?: string; readonly mainPid?: number }
   | { readonly type: 'watchdog'; readonly failing: string | null }
   /** The content under a --reload-on path changed (debounced, compared by hash). */
-  | { readonly type: 'reloadRequested'; readonly path: string; readonly detail: string; readonly at: number };
+  | { readonly type: 'reloadRequested'; readonly path: string; readonly detail: string }
+);
 
+export type EventOf<T extends Event['type']> = Extract<Event, { readonly type: T }>;
+
+/** An event as an adapter reports it; the supervisor stamps `at` the moment it is reported. */
+export type Unstamped<T extends Event['type'] = Event['type']> = T extends Event['type'] ? Omit<EventOf<T>, 'at'> : never;
+
+/** What the machine asks the adapters to do; each effect carries the data it needs. */
 export type Effect =
   | { readonly type: 'spawnApp' }
-  /** `scope` group: the app's whole process group; app: the app's pid only. */
-  | { readonly type: 'signalApp'; readonly signal: number; readonly scope: 'group' | 'app' }
+  /** `scope` group: the process group led by `pid`; app: `pid` alone. */
+  | { readonly type: 'signalApp'; readonly signal: number; readonly pid: number; readonly scope: 'group' | 'app' }
   /** Job control: after forwarding TSTP/TTIN/TTOU usher stops itself, like the shell expects. */
   | { readonly type: 'stopSelf' }
   | { readonly type: 'setTimer'; readonly name: TimerName; readonly ms: number }
   | { readonly type: 'clearTimer'; readonly name: TimerName }
-  /** Keep reporting `groupChecked` (after each reap and periodically) until the group is empty. */
-  | { readonly type: 'checkGroup' }
+  /** Keep reporting `groupChecked` for group `pgid` (after each reap and periodically) until it is empty. */
+  | { readonly type: 'checkGroup'; readonly pgid: number }
   | { readonly type: 'runInit' }
   /** To the process group of the init script running now, if any. */
   | { readonly type: 'signalInit'; readonly signal: number }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../config/duration.js';
-import type { Event } from '../lifecycle/types.js';
+import type { Unstamped } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { openNotifySocket, type NotifyMessage, type NotifySocket } from './notify-socket.js';
 
@@ -20,7 +20,7 @@ export interface NotifyProtocol {
  * WATCHDOG_PID is not set: the app's pid is not known before it starts, and clients treat an
  * unset WATCHDOG_PID as "the watchdog is meant for me".
  */
-export function openNotifyProtocol(options: { watchdogMs: number | undefined; log: Logger; dispatch: (event: Event) => void }): NotifyProtocol {
+export function openNotifyProtocol(options: { watchdogMs: number | undefined; log: Logger; dispatch: (event: Unstamped) => void }): NotifyProtocol {
   const { log, dispatch, watchdogMs } = options;
   const dir = mkdtempSync(path.join(tmpdir(), 'usher-notify-'));
   let watchdog: NodeJS.Timeout | undefined;
@@ -37,7 +37,7 @@ export function openNotifyProtocol(options: { watchdogMs: number | undefined; lo
 
   const onMessage = ({ fields }: NotifyMessage): void => {
     const mainPid = Number(fields.get('MAINPID'));
-    const report: Extract<Event, { type: 'appReport' }> = {
+    const report: Unstamped<'appReport'> = {
       type: 'appReport',
       ...(fields.get('READY') === '1' ? { ready: true as const } : {}),
       ...(fields.get('STOPPING') === '1' ? { stopping: true as const } : {}),

@@ -1,15 +1,15 @@
 import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
-import { endianness } from 'node:os';
 import { resolve as resolvePath } from 'node:path';
-import { getSystemErrorMap } from 'node:util';
-import { requireKoffi, type Koffi } from '../reaper/libc.js';
+import { errnoText } from '../sys/errno.js';
+import { native } from '../sys/koffi.js';
+import { bindDatagramSocket, closeFd, createWakeFd, errnoCodes, pollInBackground, pollNow, pollSet, receive, SUN_PATH_MAX, wake } from '../sys/unix-datagram.js';
 
 /**
- * systemd's sd_notify protocol, server side (issue 6, design §3): a unix datagram socket whose
+ * systemd's sd_notify protocol, server side: a unix datagram socket whose
  * path the app gets in NOTIFY_SOCKET, and to which it sends `READY=1`, `STATUS=…`, `WATCHDOG=1`…
  *
- * Node has no unix datagram sockets (dgram and net.Socket both refuse such an fd), so the
- * socket is made and read through libc with koffi. To learn of datagrams without blocking the
+ * Node has no unix datagram sockets, so the socket is made and read through libc
+ * (src/sys/unix-datagram.ts). To learn of datagrams without blocking the
  * event loop or polling it in a busy loop, `poll()` runs as a koffi async call, i.e. on the
  * libuv threadpool: **one of the threadpool's threads (4 by default, UV_THREADPOOL_SIZE) sits in
  * poll() for as long as the socket is open**, leaving the others for fs, dns.lookup and crypto.
@@ -72,57 +72,6 @@ const POLL_TIMEOUT_MS = 1000;
 const DATAGRAM_MAX = 4096;
 /** Datagrams read per wakeup before the event loop gets a turn (poll() returns at once if more wait). */
 const DRAIN_BATCH = 256;
-/** sun_path is 108 bytes with its terminating NUL. */
-const SUN_PATH_MAX = 107;
-
-const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
-// Linux's generic values (x86, arm, riscv, loongarch); MIPS, SPARC and Alpha differ, and koffi has no build for them.
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const EFD_NONBLOCK = 0o4000;
-const EFD_CLOEXEC = 0o2000000;
-const MSG_TRUNC = 0x20;
-const MSG_DONTWAIT = 0x40;
-const POLLIN = 0x1;
-
-interface AsyncFunction {
-  (...args: unknown[]): unknown;
-  async(...args: unknown[]): void;
-}
-
-interface Sys {
-  readonly errno: () => number;
-  readonly errnoCodes: Readonly<Record<string, number>>;
-  readonly socket: (domain: number, type: number, protocol: number) => number;
-  readonly bind: (fd: number, address: Buffer, length: number) => number;
-  readonly recv: (fd: number, buffer: Buffer, length: number, flags: number) => number;
-  readonly write: (fd: number, buffer: Buffer, length: number) => number;
-  readonly close: (fd: number) => number;
-  readonly eventfd: (initial: number, flags: number) => number;
-  readonly poll: AsyncFunction;
-}
-
-let sys: Sys | undefined;
-
-function bindings(): Sys {
-  if (sys) return sys;
-  const koffi: Koffi = requireKoffi();
-  const libc = koffi.load(null as unknown as string);
-  const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)') as unknown as AsyncFunction;
-  sys = {
-    errno: () => koffi.errno(),
-    errnoCodes: koffi.os.errno,
-    socket: libc.func('int socket(int domain, int type, int protocol)') as Sys['socket'],
-    bind: libc.func('int bind(int fd, const void *addr, uint32_t len)') as Sys['bind'],
-    recv: libc.func('long recv(int fd, void *buf, unsigned long len, int flags)') as Sys['recv'],
-    write: libc.func('long write(int fd, const void *buf, unsigned long len)') as Sys['write'],
-    close: libc.func('int close(int fd)') as Sys['close'],
-    eventfd: libc.func('int eventfd(unsigned int initval, int flags)') as Sys['eventfd'],
-    poll,
-  };
-  return sys;
-}
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -143,35 +92,6 @@ export function parseNotify(text: string): Map<string, string> {
   return fields;
 }
 
-function errnoText(errno: number): string {
-  const known = getSystemErrorMap().get(-errno);
-  return known ? `${known[0]} (${known[1]})` : `errno ${errno}`;
-}
-
-function sockaddrUn(path: string): Buffer {
-  const address = Buffer.alloc(2 + SUN_PATH_MAX + 1);
-  if (endianness() === 'LE') address.writeUInt16LE(AF_UNIX, 0);
-  else address.writeUInt16BE(AF_UNIX, 0);
-  address.write(path, 2, 'utf8');
-  return address;
-}
-
-function pollFds(fds: readonly number[]): Buffer {
-  // struct pollfd { int fd; short events; short revents; }
-  const buffer = Buffer.alloc(8 * fds.length);
-  const le = endianness() === 'LE';
-  fds.forEach((fd, i) => {
-    if (le) {
-      buffer.writeInt32LE(fd, 8 * i);
-      buffer.writeInt16LE(POLLIN, 8 * i + 4);
-    } else {
-      buffer.writeInt32BE(fd, 8 * i);
-      buffer.writeInt16BE(POLLIN, 8 * i + 4);
-    }
-  });
-  return buffer;
-}
-
 const open = new Set<Listener>();
 let exitHooked = false;
 
@@ -189,9 +109,8 @@ export function openNotifySocket(options: NotifySocketOptions): NotifySocket {
   const length = Buffer.byteLength(path);
   if (length > SUN_PATH_MAX) throw fail(`the path is ${length} bytes long, and a unix socket path holds at most ${SUN_PATH_MAX}`);
   if (path.includes('\0')) throw fail('the path holds a NUL byte');
-  let libc: Sys;
   try {
-    libc = bindings();
+    native();
   } catch (error) {
     throw fail(`koffi cannot load (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -210,13 +129,11 @@ export function openNotifySocket(options: NotifySocketOptions): NotifySocket {
       throw fail(`cannot remove the stale socket (${(error as Error).message})`);
     }
   }
-  const fd = libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw fail(`socket() failed: ${errnoText(libc.errno())}`);
-  const address = sockaddrUn(path);
-  if (libc.bind(fd, address, 2 + length + 1) !== 0) {
-    const errno = libc.errno();
-    libc.close(fd);
-    throw fail(`bind() failed: ${errnoText(errno)}`);
+  let fd: number;
+  try {
+    fd = bindDatagramSocket(path);
+  } catch (error) {
+    throw fail((error as Error).message);
   }
   let bound: { readonly dev: number; readonly ino: number };
   try {
@@ -225,7 +142,7 @@ export function openNotifySocket(options: NotifySocketOptions): NotifySocket {
     bound = { dev: stat.dev, ino: stat.ino };
     if ((stat.mode & 0o200) === 0) chmodSync(path, (stat.mode & 0o777) | 0o600);
   } catch (error) {
-    libc.close(fd);
+    closeFd(fd);
     try {
       unlinkSync(path);
     } catch {
@@ -233,14 +150,15 @@ export function openNotifySocket(options: NotifySocketOptions): NotifySocket {
     }
     throw fail(`cannot stat the bound socket (${(error as Error).message})`);
   }
-  const wake = libc.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake < 0) {
-    const errno = libc.errno();
-    libc.close(fd);
+  let wakeFd: number;
+  try {
+    wakeFd = createWakeFd();
+  } catch (error) {
+    closeFd(fd);
     removeIfOurs(path, bound);
-    throw fail(`eventfd() failed: ${errnoText(errno)}`);
+    throw fail((error as Error).message);
   }
-  const listener = new Listener(path, bound, libc, fd, wake, options);
+  const listener = new Listener(path, bound, fd, wakeFd, options);
   open.add(listener);
   if (!exitHooked) {
     exitHooked = true;
@@ -271,18 +189,17 @@ class Listener implements NotifySocket {
   constructor(
     readonly path: string,
     private readonly bound: { readonly dev: number; readonly ino: number },
-    private readonly libc: Sys,
     private readonly fd: number,
-    private readonly wake: number,
+    private readonly wakeFd: number,
     private readonly options: NotifySocketOptions,
   ) {
-    this.fds = pollFds([fd, wake]);
+    this.fds = pollSet([fd, wakeFd]);
   }
 
   start(): void {
     this.polling = true;
     try {
-      this.libc.poll.async(this.fds, 2, this.options.pollTimeoutMs ?? POLL_TIMEOUT_MS, (error: unknown, result: number) => this.polled(error, result));
+      pollInBackground(this.fds, 2, this.options.pollTimeoutMs ?? POLL_TIMEOUT_MS, (error, result) => this.polled(error, result));
     } catch (error) {
       this.polling = false;
       this.stop(`poll() could not start: ${error instanceof Error ? error.message : String(error)}`);
@@ -296,16 +213,14 @@ class Listener implements NotifySocket {
     removeIfOurs(this.path, this.bound);
     if (!this.polling) return this.release();
     // Wake the pending poll(); its callback then closes the fds (never while poll() uses them).
-    const one = Buffer.alloc(8);
-    one[endianness() === 'LE' ? 0 : 7] = 1;
-    this.libc.write(this.wake, one, 8);
+    wake(this.wakeFd);
   }
 
   private release(): void {
     if (this.released) return;
     this.released = true;
-    this.libc.close(this.fd);
-    this.libc.close(this.wake);
+    closeFd(this.fd);
+    closeFd(this.wakeFd);
   }
 
   /** Runs on the main thread when poll() returns; never throws. */
@@ -316,10 +231,8 @@ class Listener implements NotifySocket {
     if (result < 0) {
       // errno does not survive an async call: ask again synchronously, without waiting.
       // EINTR (a signal landed on the threadpool thread) just means poll again.
-      if ((this.libc.poll(this.fds, 2, 0) as number) < 0) {
-        const errno = this.libc.errno();
-        if (errno !== this.libc.errnoCodes.EINTR) return this.stop(`poll() failed: ${errnoText(errno)}`);
-      }
+      const again = pollNow(this.fds, 2);
+      if (again < 0 && -again !== errnoCodes().EINTR) return this.stop(`poll() failed: ${errnoText(-again)}`);
     } else if (result > 0) {
       this.drain();
       if (this.closed) return; // a handler closed it (the fds are released already) or recv failed
@@ -328,11 +241,11 @@ class Listener implements NotifySocket {
   }
 
   private drain(): void {
-    const { EAGAIN, EWOULDBLOCK, EINTR, ENOMEM, ENOBUFS } = this.libc.errnoCodes;
+    const { EAGAIN, EWOULDBLOCK, EINTR, ENOMEM, ENOBUFS } = errnoCodes();
     for (let read = 0; read < DRAIN_BATCH && !this.closed; read += 1) {
-      const length = this.libc.recv(this.fd, this.buffer, DATAGRAM_MAX, MSG_DONTWAIT | MSG_TRUNC);
+      const length = receive(this.fd, this.buffer);
       if (length < 0) {
-        const errno = this.libc.errno();
+        const errno = -length;
         if (errno === EAGAIN || errno === EWOULDBLOCK) return;
         if (errno === EINTR) continue;
         if (errno === ENOMEM || errno === ENOBUFS) return this.report(new NotifySocketError(`notify socket ${this.path}: recv() failed: ${errnoText(errno)}`, false));

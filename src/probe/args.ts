@@ -1,8 +1,8 @@
 /**
  * argv of `usher probe` and `usher status`, parsed by hand: commander would cost start-up time
- * that a probe, run every few seconds in every pod, should not pay (design §7).
+ * that a probe, run every few seconds in every pod, should not pay.
  */
-import type { ProbeKind } from '../state/schema.js';
+import { PROBE_KINDS, type ProbeKind } from '../state/schema.js';
 
 export type ProbeArgs =
   | { readonly command: 'probe'; readonly kind: ProbeKind; readonly json: boolean; readonly stateDir: string | undefined }
@@ -22,7 +22,6 @@ probe exit codes: 0 ok, 1 not yet, 2 an init script failed, 3 a check is failing
 4 draining or stopping, 5 the app has exited, 6 no live usher, 64 usage.
 `;
 
-const KINDS: readonly string[] = ['startup', 'ready', 'live'];
 
 /** argv from the subcommand on: `['probe', 'ready', '--json']`. */
 export function parseProbeArgs(argv: readonly string[]): ProbeArgs {
@@ -49,7 +48,7 @@ export function parseProbeArgs(argv: readonly string[]): ProbeArgs {
   }
   const [kind, extra] = positionals;
   if (kind === undefined) throw new UsageError('usher probe needs a kind: startup, ready or live');
-  if (!KINDS.includes(kind)) throw new UsageError(`unknown probe kind ${JSON.stringify(kind)} (expected startup, ready or live)`);
+  if (!(PROBE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown probe kind ${JSON.stringify(kind)} (expected startup, ready or live)`);
   if (extra !== undefined) throw new UsageError(`usher probe takes one kind, got another argument ${JSON.stringify(extra)}`);
   return { command, kind: kind as ProbeKind, json, stateDir };
 }

@@ -1,5 +1,5 @@
 /** Small formatting helpers of `usher status`. */
-import { formatElapsed } from '../state/reader.js';
+import { formatElapsed } from '../config/duration.js';
 
 /** A duration in milliseconds: `350ms`, `2.4s`, then as formatElapsed (`4m12s`, `1h3m`). */
 export function formatSpan(ms: number): string {

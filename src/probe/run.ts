@@ -1,6 +1,6 @@
 /** The probe and status commands: argv and environment in, output and exit code out. */
 import { writeSync } from 'node:fs';
-import { noUsherLine, probeResult, readState } from '../state/reader.js';
+import { noUsherLine, probeLine, readState } from '../state/reader.js';
 import { PROBE_CODES } from '../state/schema.js';
 import { findStateDir } from '../state/state-dir.js';
 import { parseProbeArgs, PROBE_USAGE, UsageError, type ProbeArgs } from './args.js';
@@ -48,7 +48,7 @@ export function runProbeCli(argv: readonly string[], env: NodeJS.ProcessEnv, io:
     return read.ok ? 0 : PROBE_CODES.noUsher;
   }
 
-  const { code, line } = read.ok ? probeResult(args.kind, read.state, now) : { code: read.code, line: noUsherLine(args.kind, read.reason) };
+  const { code, line } = read.ok ? probeLine(args.kind, read.state, now) : { code: read.code, line: noUsherLine(args.kind, read.reason) };
   if (args.json) io.out(`${JSON.stringify({ probe: args.kind, code, reason: line })}\n`);
   if (code !== PROBE_CODES.ok) io.err(`${line}\n`);
   return code;

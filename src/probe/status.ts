@@ -2,8 +2,9 @@
  * `usher status`: what a person debugging a pod wants on one screen. Phase and uptime, the app,
  * what each probe answers and why, each init script and check, then the timeline.
  */
-import { formatElapsed, probeResult, type ReadResult } from '../state/reader.js';
-import type { CheckRecord, InitScriptRecord, ProbeKind } from '../state/schema.js';
+import { formatElapsed } from '../config/duration.js';
+import { probeLine, type ReadResult } from '../state/reader.js';
+import { PROBE_KINDS, type CheckRecord, type InitScriptRecord } from '../state/schema.js';
 import { formatSpan, printable } from './format.js';
 import { renderTimeline, timelineRows } from './timeline.js';
 
@@ -14,7 +15,6 @@ export interface StatusOptions {
   readonly fill: string;
 }
 
-const KINDS: readonly ProbeKind[] = ['startup', 'ready', 'live'];
 const OUTPUT_LINES = 3;
 const OUTPUT_WIDTH = 120;
 
@@ -39,8 +39,8 @@ export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions
   if (reload) lines.push(`last reload: ${reload.signal} ${formatElapsed((asOf - reload.at) / 1000)} ago (${printable(reload.path)} changed)`);
   // Gone or stale, every probe answers 6 now; what they answered last is what helps a post-mortem.
   lines.push('', read.ok ? 'probes:' : 'probes, as last written (all answer 6 now):');
-  for (const kind of KINDS) {
-    const result = probeResult(kind, state, asOf);
+  for (const kind of PROBE_KINDS) {
+    const result = probeLine(kind, state, asOf);
     lines.push(`  ${kind.padEnd(8)} ${result.code}  ${result.line}`);
   }
   lines.push('', ...initLines(state.init, asOf), '', ...checkLines(state.checks, asOf));

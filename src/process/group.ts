@@ -1,35 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-
-/** The fields of /proc/PID/stat usher needs; the command name may hold spaces and parentheses. */
-export function readStat(pid: number | string): { state: string; ppid: number; pgrp: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
-}
-
-export type ProcStat = NonNullable<ReturnType<typeof readStat>> & { readonly pid: number };
-
-/** Every process usher can see in /proc, with its stat; undefined when /proc cannot be read. */
-export function allProcesses(): ProcStat[] | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined; // out of descriptors, or no /proc
-  }
-  const processes: ProcStat[] = [];
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    const stat = readStat(entry);
-    if (stat) processes.push({ pid: Number(entry), ...stat });
-  }
-  return processes;
-}
+import { allProcesses } from '../sys/proc.js';
 
 /** Live (not zombie) processes in process group `pgid`. */
 export function liveGroupMembers(pgid: number): number {

@@ -1,5 +1,5 @@
-import type { Libc } from '../reaper/libc.js';
-import { resolveCommand } from './resolve-command.js';
+import type { Libc } from '../sys/libc.js';
+import { findCommand } from './find-command.js';
 
 export interface TtyHandover {
   /** `setsid` (util-linux or busybox): makes the app a session leader and gives it the terminal. */
@@ -17,7 +17,7 @@ export interface TtyHandover {
  */
 export function prepareTtyHandover(libc: Libc, envPath: string | undefined): TtyHandover | undefined {
   if (!libc.isTerminal(0) || libc.terminalSession(0) !== process.pid) return undefined;
-  const setsid = resolveCommand('setsid', envPath, '/');
+  const setsid = findCommand('setsid', envPath, '/');
   if (!setsid.ok) return undefined;
   const expectHangup = libc.foregroundGroup(0) === process.pid;
   if (!libc.releaseControllingTerminal(0)) return undefined;

@@ -1,4 +1,4 @@
-import type { Content } from './snapshot.js';
+import type { Content } from './scan.js';
 
 const NAMES_SHOWN = 5;
 

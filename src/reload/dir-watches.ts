@@ -35,7 +35,7 @@ export class DirWatches {
         continue;
       }
       if (existing) this.#close(dir);
-      if (identity === undefined) this.onEvent(dir, null); // gone since the snapshot: look again
+      if (identity === undefined) this.onEvent(dir, null); // gone since the scan: look again
       else this.#open(dir, identity, interest);
     }
   }

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { describeChange } from './compare.js';
 import { Debouncer } from './debounce.js';
 import { DirWatches } from './dir-watches.js';
-import { readContent, takeSnapshot, type Content, type Snapshot } from './snapshot.js';
+import { readContent, scanPath, type Content, type Scan } from './scan.js';
 import type { ReloadWatcher, ReloadWatcherOptions } from './watcher.js';
 
 /** Knobs the public API fixes; tests turn one mechanism off to prove the other alone works. */
@@ -75,15 +75,15 @@ class Target {
   }
 
   #start(): void {
-    const snap = this.#snapshot();
-    if (!snap) return;
-    if (snap.kind === 'missing') {
+    const scan = this.#scan();
+    if (!scan) return;
+    if (scan.kind === 'missing') {
       this.#gone = true;
       this.#baseline = MISSING;
       this.options.log.info({ path: this.given }, 'reload: path does not exist yet; watching for it');
       return;
     }
-    this.#baseline = this.#read(snap);
+    this.#baseline = this.#read(scan);
   }
 
   #onFsEvent(dir: string, name: string | null): void {
@@ -95,32 +95,32 @@ class Target {
   #check(): void {
     if (this.#stopped) return;
     const started = performance.now();
-    const snap = this.#snapshot();
-    if (!snap) return;
-    if (snap.kind === 'missing') return this.#disappeared();
-    const content = this.#read(snap);
+    const scan = this.#scan();
+    if (!scan) return;
+    if (scan.kind === 'missing') return this.#disappeared();
+    const content = this.#read(scan);
     if (content) this.#compare(content);
     this.#noteDuration(performance.now() - started);
   }
 
-  /** Snapshot and re-plan the watches; undefined (logged) on an error such as EACCES. */
-  #snapshot(): Snapshot | undefined {
-    let snap: Snapshot;
+  /** Scan and re-plan the watches; undefined (logged) on an error such as EACCES. */
+  #scan(): Scan | undefined {
+    let scan: Scan;
     try {
-      snap = takeSnapshot(this.absolute);
+      scan = scanPath(this.absolute);
     } catch (error) {
       this.#failed(error);
       return undefined;
     }
-    this.#watches?.update(snap.plan);
-    this.#signature = snap.signature;
-    return snap;
+    this.#watches?.update(scan.plan);
+    this.#signature = scan.signature;
+    return scan;
   }
 
-  #read(snap: Snapshot): Content | undefined {
+  #read(scan: Scan): Content | undefined {
     let content: Content | undefined;
     try {
-      content = readContent(snap);
+      content = readContent(scan);
     } catch (error) {
       this.#failed(error);
       return undefined;
@@ -198,7 +198,7 @@ class Target {
   #poll(): void {
     let signature: string;
     try {
-      signature = takeSnapshot(this.absolute).signature;
+      signature = scanPath(this.absolute).signature;
     } catch (error) {
       this.#failed(error);
       return;

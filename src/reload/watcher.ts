@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
-import { isMissing } from './resolve.js';
+import { describeCode, errorCode } from '../sys/errno.js';
+import { isMissing } from './follow-path.js';
 import { DEFAULT_TUNING, startTunedReloadWatcher } from './target.js';
 
 export interface ReloadChange {
@@ -40,19 +41,12 @@ export function checkReloadPaths(paths: readonly string[], optional: boolean): v
     try {
       stats = statSync(given);
     } catch (error) {
-      if (!isMissing(error)) throw new Error(`${describeErrno(error)}: ${JSON.stringify(given)}`);
+      if (!isMissing(error)) throw new Error(`${describeCode(errorCode(error))}: ${JSON.stringify(given)}`);
       if (optional) continue;
       throw new Error(`no such file or directory: ${JSON.stringify(given)}`);
     }
     if (!stats.isFile() && !stats.isDirectory()) throw new Error(`not a file or directory: ${JSON.stringify(given)}`);
   }
-}
-
-function describeErrno(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'ELOOP') return 'too many levels of symbolic links';
-  return code ?? (error instanceof Error ? error.message : String(error));
 }
 
 /**

@@ -1,21 +1,21 @@
 /**
- * Reads `state.json` for `usher probe` and `usher status` (design §5, §6), and turns it into an
+ * Reads `state.json` for `usher probe` and `usher status`, and turns it into an
  * exit code and the one line that says why. bin/usher-probe repeats this logic in sh: every
  * message and every rule here has its twin there, and a test runs both on the same files.
  * Keep this module free of heavy imports: the probe bundle must start as fast as `node -e 0`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROBE_CODES, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
-
-export const STATE_FILE = 'state.json';
+import { errorCode } from '../sys/errno.js';
+import { formatElapsed } from '../config/duration.js';
+import { CODE_FIELD, PROBE_CODES, REASON_FIELD, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
 
 export type ReadResult =
   | { readonly ok: true; readonly state: StateFile }
   /** `state` is there when the file parsed but its usher is gone or stale (`usher status` shows it). */
   | { readonly ok: false; readonly code: 6; readonly reason: string; readonly state?: StateFile };
 
-export interface ProbeResult {
+export interface ProbeLine {
   readonly code: ProbeCode;
   /** The line for stderr: `not ready: init script 10-migrate.sh running for 4m12s`. */
   readonly line: string;
@@ -28,9 +28,6 @@ export const PROBE_LABELS: Readonly<Record<ProbeKind, { readonly ok: string; rea
   live: { ok: 'live', not: 'not live' },
 };
 
-const CODE_FIELD = { startup: 'startupCode', ready: 'readyCode', live: 'liveCode' } as const;
-const REASON_FIELD = { startup: 'startupReason', ready: 'readyReason', live: 'liveReason' } as const;
-
 /**
  * Reads and judges the state in `dir`. Time is taken in whole seconds because bin/usher-probe
  * only has `date +%s`: both then call the same state stale at the same instant.
@@ -41,7 +38,7 @@ export function readState(dir: string, now = Date.now()): ReadResult {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const code = errorCode(error);
     // A directory at the file's name looks the same as no file to `[ -f ]` in the sh twin.
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return noUsher(`no ${STATE_FILE} in ${dir}`);
     return noUsher(`cannot read ${file} (${code})`);
@@ -61,7 +58,7 @@ export function readState(dir: string, now = Date.now()): ReadResult {
 }
 
 /** The exit code and line of one probe against a live state. */
-export function probeResult(kind: ProbeKind, state: StateFile, now = Date.now()): ProbeResult {
+export function probeLine(kind: ProbeKind, state: StateFile, now = Date.now()): ProbeLine {
   const code = state[CODE_FIELD[kind]];
   const label = PROBE_LABELS[kind];
   if (code === PROBE_CODES.ok) return { code, line: `${label.ok}: ${describeRunning(state)}` };
@@ -74,14 +71,6 @@ export function probeResult(kind: ProbeKind, state: StateFile, now = Date.now())
 /** The line of any probe when there is no live usher to ask. */
 export function noUsherLine(kind: ProbeKind, reason: string): string {
   return `${PROBE_LABELS[kind].not}: no usher running (${reason})`;
-}
-
-/** Seconds as people read them, at most two units: `12s`, `4m12s`, `1h3m`. */
-export function formatElapsed(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
 function describeRunning(state: StateFile): string {

@@ -1,13 +1,22 @@
 /**
- * The contract of `state.json` (design §6): what usher writes, and what `usher probe`,
- * `bin/usher-probe` and `usher status` read. Times are epoch milliseconds.
+ * The contract of the state directory: what usher writes, and what `usher probe`,
+ * `bin/usher-probe` and `usher status` read (ARCHITECTURE.md, "State files"). Times are epoch
+ * milliseconds.
  *
  * The flat fields come first and stay primitives: JSON.stringify(state, null, 2) then puts
- * each on a line of its own (`  "readyCode": 1,`), which bin/usher-probe reads with sed.
+ * each on a line of its own (`  "readyCode": 1,`), which bin/usher-probe reads line by line
+ * with the shell's `read`, up to `reasonSince`.
  */
+import type { Phase, PhaseMark } from '../lifecycle/phases.js';
+
+export type { Phase, PhaseMark };
+
 export const STATE_VERSION = 1;
 
-/** `usher probe` exit codes (design §5). */
+/** The state file in the state directory. */
+export const STATE_FILE = 'state.json';
+
+/** `usher probe` exit codes (README, "Probes: exit codes"). */
 export const PROBE_CODES = {
   ok: 0,
   notYet: 1,
@@ -20,8 +29,13 @@ export const PROBE_CODES = {
 } as const;
 
 export type ProbeCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
-export type ProbeKind = 'startup' | 'ready' | 'live';
-export type StatePhase = 'initializing' | 'running' | 'draining' | 'stopping' | 'exited';
+export const PROBE_KINDS = ['startup', 'ready', 'live'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+/** Each probe's fields in the state file, and its marker file, which exists exactly when the probe answers 0. */
+export const CODE_FIELD = { startup: 'startupCode', ready: 'readyCode', live: 'liveCode' } as const satisfies Record<ProbeKind, keyof StateFile>;
+export const REASON_FIELD = { startup: 'startupReason', ready: 'readyReason', live: 'liveReason' } as const satisfies Record<ProbeKind, keyof StateFile>;
+export const MARKER_FILE = { startup: 'started', ready: 'ready', live: 'live' } as const satisfies Record<ProbeKind, string>;
 
 export interface InitScriptRecord {
   readonly name: string;
@@ -50,11 +64,6 @@ export interface CheckRecord {
   readonly output: string;
 }
 
-export interface PhaseMark {
-  readonly phase: StatePhase;
-  readonly at: number;
-}
-
 export interface StateFile {
   readonly version: typeof STATE_VERSION;
   readonly usherPid: number;
@@ -71,7 +80,7 @@ export interface StateFile {
   readonly liveReason: string;
   /** Since when the current not-ready reason holds (readers add "for 4m12s"); 0 when ready. */
   readonly reasonSince: number;
-  readonly phase: StatePhase;
+  readonly phase: Phase;
   readonly appPid: number;
   readonly startedAt: number;
   /** usher's exit code once known, else -1. */

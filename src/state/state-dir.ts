@@ -1,5 +1,5 @@
 /**
- * Where state lives (design §4 `--state-dir`, §6). usher picks the directory once at start and
+ * Where state lives (`--state-dir`). usher picks the directory once at start and
  * says which in one line; readers (`usher probe`, `usher status`, bin/usher-probe) find the same
  * directory by the same rules without creating anything.
  *
@@ -9,7 +9,8 @@
  */
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { STATE_FILE } from './reader.js';
+import { errorCode } from '../sys/errno.js';
+import { STATE_FILE } from './schema.js';
 
 export const DEFAULT_STATE_DIR = '/run/usher';
 
@@ -52,7 +53,7 @@ const WHERE: Record<StateDirSource, string> = {
  * (0755) when missing. Throws StateDirError for a symlink, or a fallback directory owned by
  * another user.
  */
-export function resolveStateDir(explicit: string | undefined, env: NodeJS.ProcessEnv, options: StateDirOptions = {}): StateDirChoice {
+export function chooseStateDir(explicit: string | undefined, env: NodeJS.ProcessEnv, options: StateDirOptions = {}): StateDirChoice {
   const given = explicitDir(explicit, env, options);
   if (given) {
     const dir = path.resolve(given.dir); // usher changes to / once the app runs
@@ -151,7 +152,7 @@ function writableErrno(dir: string, stats: Stats): string | undefined {
     accessSync(dir, constants.W_OK | constants.X_OK);
     return undefined;
   } catch (error) {
-    return errnoOf(error);
+    return errorCode(error);
   }
 }
 
@@ -162,7 +163,7 @@ function makeDir(dir: string): string | undefined {
     chmodSync(dir, 0o755); // mkdir's mode is cut by the umask; probes of other users must read it
     return undefined;
   } catch (error) {
-    return errnoOf(error);
+    return errorCode(error);
   }
 }
 
@@ -187,10 +188,6 @@ function isFile(file: string): boolean {
   } catch {
     return false;
   }
-}
-
-function errnoOf(error: unknown): string {
-  return (error as NodeJS.ErrnoException).code ?? 'error';
 }
 
 function currentUid(): number {

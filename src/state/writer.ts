@@ -1,5 +1,5 @@
 /**
- * Writes state.json and the marker files (design §6). Every file appears whole: it is written to
+ * Writes state.json and the marker files. Every file appears whole: it is written to
  * a temp file in the same directory, then renamed over its name, so a reader sees the old file
  * or the new one, never half of one. Nothing here follows a symlink: temp files are created with
  * O_EXCL (which refuses any existing name, a link included), rename and unlink act on the name
@@ -10,8 +10,8 @@
  */
 import { closeSync, fchmodSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { STATE_FILE } from './reader.js';
-import { PROBE_CODES, type ProbeKind, type StateFile } from './schema.js';
+import { errorCode } from '../sys/errno.js';
+import { CODE_FIELD, MARKER_FILE, PROBE_CODES, PROBE_KINDS, STATE_FILE, type StateFile } from './schema.js';
 
 /** The part of pino the writer uses. */
 export interface StateLog {
@@ -39,18 +39,9 @@ export interface StateWriter {
   readonly healthy: boolean;
 }
 
-/** The code that must be 0 for a kind's marker to exist. */
-const CODE_OF = { startup: 'startupCode', ready: 'readyCode', live: 'liveCode' } as const satisfies Record<ProbeKind, keyof StateFile>;
-const MARKER_FILES = { startup: 'started', ready: 'ready', live: 'live' } as const satisfies Record<ProbeKind, string>;
-
 /** The temp name a file is written under before the rename (exported for tests). */
 export function tempName(name: string, pid = process.pid): string {
   return `.${name}.${pid}.tmp`;
-}
-
-/** The marker that exists exactly when the probe of that kind answers 0. */
-export function markerName(kind: ProbeKind): string {
-  return MARKER_FILES[kind];
 }
 
 /** A reader gives up on a heartbeat after three missed beats, and never in under 10 s. */
@@ -72,7 +63,7 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
       healthy = true;
     } catch (error) {
       if (healthy) {
-        const errno = (error as NodeJS.ErrnoException).code ?? 'error';
+        const errno = errorCode(error);
         quietly(() => log.error(
           { stateDir: dir, errno, err: error instanceof Error ? error.message : String(error) },
           `cannot write state to ${dir} (${errno}): probes will answer 6 until it works; ` +
@@ -113,7 +104,7 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
 
 /**
  * The state as written: the flat fields first, in schema order, whatever order the caller built
- * them in (bin/usher-probe reads them with sed, one per line, and stops at `phase`), then the rest.
+ * them in (bin/usher-probe reads them one per line and stops at `reasonSince`), then the rest.
  */
 function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): StateFile {
   const flat = {
@@ -154,12 +145,11 @@ function writeFiles(dir: string, state: StateFile): void {
   const stats = lstatSync(dir);
   if (stats.isSymbolicLink()) throw Object.assign(new Error(`${dir} became a symlink`), { code: 'ESYMLINK' });
   if (!stats.isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
-  const kinds = Object.keys(CODE_OF) as ProbeKind[];
-  for (const kind of kinds) if (state[CODE_OF[kind]] !== PROBE_CODES.ok) removeFile(path.join(dir, MARKER_FILES[kind]));
+  for (const kind of PROBE_KINDS) if (state[CODE_FIELD[kind]] !== PROBE_CODES.ok) removeFile(path.join(dir, MARKER_FILE[kind]));
   replaceFile(dir, STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
-  for (const kind of kinds) {
-    if (state[CODE_OF[kind]] === PROBE_CODES.ok && !isRegularFile(path.join(dir, MARKER_FILES[kind]))) {
-      replaceFile(dir, MARKER_FILES[kind], '');
+  for (const kind of PROBE_KINDS) {
+    if (state[CODE_FIELD[kind]] === PROBE_CODES.ok && !isRegularFile(path.join(dir, MARKER_FILE[kind]))) {
+      replaceFile(dir, MARKER_FILE[kind], '');
     }
   }
 }
@@ -218,7 +208,7 @@ function removeMarkers(dir: string): void {
   } catch {
     return;
   }
-  for (const name of Object.values(MARKER_FILES)) {
+  for (const name of Object.values(MARKER_FILE)) {
     try {
       unlinkSync(path.join(dir, name));
     } catch {

@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { requireKoffi } from '../../src/reaper/libc.js';
+import { native } from '../../src/sys/koffi.js';
 
 /**
  * A real sd_notify client, independent of src/notify (it shares no code with the server it
@@ -48,8 +48,7 @@ let client: Client | undefined;
 
 function bindings(): Client {
   if (client) return client;
-  const koffi = requireKoffi();
-  const libc = koffi.load(null as unknown as string);
+  const { koffi, self: libc } = native();
   client = {
     errno: () => koffi.errno(),
     socket: libc.func('int socket(int, int, int)'),

@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createInitRunner } from '../../src/health/init-runner.js';
-import type { Event } from '../../src/lifecycle/types.js';
+import { createInitRunner } from '../../src/init/init-runner.js';
+import type { Unstamped } from '../../src/lifecycle/types.js';
 import type { Logger } from '../../src/log/logger.js';
 
 // The runner on its own, with real scripts: the "still running" line that a slow migration
@@ -18,7 +18,7 @@ describe('init runner', () => {
     const lines: string[] = [];
     const record = (_: object, msg: string): void => void lines.push(msg);
     const log = { info: record, warn: record, error: record, debug: record } as unknown as Logger;
-    const events: Event[] = [];
+    const events: Unstamped[] = [];
     const done = new Promise<void>((resolve) => {
       const runner = createInitRunner({
         scripts: [{ name: '10-migrate.sh', path: file }], timeoutMs: undefined, graceMs: 1000, cwd: dir, env: process.env,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { FIXTURES, startUsher, USHER, killLeftRunning, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, startUsher, USHER, killLeftRunning, type Run } from '../helpers/usher.js';
 
 // --reload-on end to end: real files, a real usher, an app that records the signals it gets.
 
@@ -66,7 +66,11 @@ describe('--reload-on', () => {
     await run.waitForStdout('SIGHUP\n');
     const log = await run.waitForLog(`${file} changed: SIGHUP sent to the app`);
     expect(log.path).toBe(file);
-    const saved = JSON.parse(readFileSync(path.join(state, 'state.json'), 'utf8')) as StateFile;
+    // The log line and the state file are two channels: wait for the file to say it too.
+    const saved = await eventually(() => {
+      const read = JSON.parse(readFileSync(path.join(state, 'state.json'), 'utf8')) as StateFile;
+      return read.lastReload ? read : undefined;
+    }, 'the reload in state.json');
     expect(saved.lastReload).toMatchObject({ path: file, signal: 'SIGHUP' });
     const status = spawnSync(USHER, ['status', '--state-dir', state], { encoding: 'utf8' }).stdout;
     expect(status).toContain(file);

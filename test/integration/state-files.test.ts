@@ -6,7 +6,8 @@ import { buildSync } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/usher.js';
 import type { ProbeCode, StateFile } from '../../src/state/schema.js';
-import { createStateWriter, markerName, tempName, type StateLog } from '../../src/state/writer.js';
+import { createStateWriter, tempName, type StateLog } from '../../src/state/writer.js';
+import { MARKER_FILE } from '../../src/state/schema.js';
 
 function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
@@ -176,7 +177,7 @@ describe('markers', () => {
           writer.write(state({ startupCode, readyCode, liveCode }));
           const present = (kind: 'startup' | 'ready' | 'live'): boolean => {
             try {
-              return lstatSync(path.join(dir, markerName(kind))).isFile();
+              return lstatSync(path.join(dir, MARKER_FILE[kind])).isFile();
             } catch {
               return false;
             }
@@ -186,7 +187,7 @@ describe('markers', () => {
       }
     }
     writer.stop();
-    expect(markerName('startup')).toBe('started');
+    expect(MARKER_FILE.startup).toBe('started');
   });
 });
 

@@ -4,7 +4,7 @@ import type { Config } from '../../src/config/config.js';
 import { formatDuration, parseDuration } from '../../src/config/duration.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { OPTIONS } from '../../src/config/options.js';
-import { parseHttpAddress } from '../../src/config/resolve.js';
+import { parseHttpAddress } from '../../src/config/build-config.js';
 import { parseRewrite, parseSignal, SIG } from '../../src/config/signals.js';
 
 function config(argv: string[], env: NodeJS.ProcessEnv = {}): Config {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SIG } from '../../src/config/signals.js';
 import { initialState, transition } from '../../src/lifecycle/machine.js';
-import type { Effect, Event, MachineConfig, State } from '../../src/lifecycle/types.js';
+import type { Effect, MachineConfig, State, Unstamped } from '../../src/lifecycle/types.js';
+
+/** An event as a test writes it: `at` is optional, the clock of `run` stamps the others. */
+type Event = Unstamped & { readonly at?: number };
 
 const base: MachineConfig = {
   rewrite: new Map(), drainMs: 0, graceMs: 10_000, stopSignal: undefined, singleChild: false,
@@ -10,12 +13,12 @@ const base: MachineConfig = {
   appReadyVia: null,
 };
 
-/** Feeds events in order; returns the final state and every effect except logs. */
+/** Feeds events in order, the n-th at n ms unless it says when; returns the final state and every effect except logs. */
 function run(events: readonly Event[], config: Partial<MachineConfig> = {}): { state: State; effects: Effect[] } {
   let state = initialState;
   const effects: Effect[] = [];
-  for (const event of events) {
-    const next = transition(state, event, { ...base, ...config });
+  for (const [index, event] of events.entries()) {
+    const next = transition(state, { at: index + 1, ...event } as Parameters<typeof transition>[1], { ...base, ...config });
     state = next.state;
     effects.push(...next.effects.filter((effect) => effect.type !== 'log'));
   }
@@ -34,20 +37,20 @@ describe('lifecycle machine', () => {
   });
 
   it('forwards other signals to the group, or to the app alone with single-child', () => {
-    expect(sends(run([...started, signal(SIG.HUP)]).effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'group' }]);
-    expect(sends(run([...started, signal(SIG.HUP)], { singleChild: true }).effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'app' }]);
+    expect(sends(run([...started, signal(SIG.HUP)]).effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' }]);
+    expect(sends(run([...started, signal(SIG.HUP)], { singleChild: true }).effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'app' }]);
   });
 
   it('rewrites before forwarding, and drops a signal rewritten to 0', () => {
     const rewrite = new Map([[SIG.USR1, SIG.HUP], [SIG.HUP, 0]]);
     const { effects } = run([...started, signal(SIG.USR1), signal(SIG.HUP)], { rewrite });
-    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'group' }]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' }]);
   });
 
   it('stops itself after forwarding TSTP, TTIN and TTOU', () => {
     for (const number of [SIG.TSTP, SIG.TTIN, SIG.TTOU]) {
       const { effects } = run([...started, signal(number)]);
-      expect(effects.slice(-2)).toEqual([{ type: 'signalApp', signal: number, scope: 'group' }, { type: 'stopSelf' }]);
+      expect(effects.slice(-2)).toEqual([{ type: 'signalApp', signal: number, pid: 100, scope: 'group' }, { type: 'stopSelf' }]);
     }
   });
 
@@ -55,8 +58,8 @@ describe('lifecycle machine', () => {
     const { state, effects } = run([...started, signal(SIG.TERM), { type: 'timer', name: 'grace' }]);
     expect(state).toMatchObject({ phase: 'stopping', ready: false });
     expect(sends(effects)).toEqual([
-      { type: 'signalApp', signal: SIG.TERM, scope: 'group' },
-      { type: 'signalApp', signal: SIG.KILL, scope: 'group' },
+      { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' },
+      { type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' },
     ]);
     expect(effects).toContainEqual({ type: 'setTimer', name: 'grace', ms: 10_000 });
   });
@@ -67,19 +70,19 @@ describe('lifecycle machine', () => {
     expect(sends(draining.effects)).toEqual([]);
     expect(draining.effects).toContainEqual({ type: 'publish' });
     const stopped = run([...started, signal(SIG.TERM), { type: 'timer', name: 'drain' }], { drainMs: 5000 });
-    expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
   });
 
   it('keeps forwarding other signals during the drain', () => {
     const { effects } = run([...started, signal(SIG.TERM), signal(SIG.HUP)], { drainMs: 5000 });
-    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'group' }]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' }]);
   });
 
   it('a second TERM ends the drain now; a third sends SIGKILL', () => {
     const { effects } = run([...started, signal(SIG.TERM), signal(SIG.INT), signal(SIG.TERM)], { drainMs: 5000 });
     expect(sends(effects)).toEqual([
-      { type: 'signalApp', signal: SIG.TERM, scope: 'group' },
-      { type: 'signalApp', signal: SIG.KILL, scope: 'group' },
+      { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' },
+      { type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' },
     ]);
   });
 
@@ -96,15 +99,15 @@ describe('lifecycle machine', () => {
 
   it('does not send the stop signal again where the platform signals every process', () => {
     const { effects } = run([...started, signal(SIG.TERM), { type: 'timer', name: 'grace' }], { platformSignalsApp: true });
-    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.KILL, scope: 'group' }]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' }]);
   });
 
   it('on the app\'s exit waits for its group to empty, then exits with the mapped code', () => {
     const exited = run([...started, { type: 'appExited', code: null, signal: SIG.TERM }], { exitMap: new Map([[143, 0]]) });
     expect(exited.state).toMatchObject({ phase: 'stopping', exitCode: 0 });
-    expect(exited.effects).toContainEqual({ type: 'checkGroup' });
+    expect(exited.effects).toContainEqual({ type: 'checkGroup', pgid: 100 });
     const leftovers = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'groupChecked', live: 2 }, { type: 'groupChecked', live: 1 }]);
-    expect(sends(leftovers.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(sends(leftovers.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
     const done = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'groupChecked', live: 0 }]);
     expect(done.state.phase).toBe('exited');
     expect(done.effects.at(-1)).toEqual({ type: 'exit', code: 3 });
@@ -113,7 +116,7 @@ describe('lifecycle machine', () => {
   it('with single-child exits as soon as the app exits', () => {
     const { effects } = run([...started, { type: 'appExited', code: 4, signal: null }], { singleChild: true });
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 4 });
-    expect(effects).not.toContainEqual({ type: 'checkGroup' });
+    expect(effects.some((effect) => effect.type === 'checkGroup')).toBe(false);
   });
 
   it('exits at once when the app exits on its own during the drain', () => {
@@ -177,7 +180,7 @@ describe('lifecycle machine: init scripts and checks', () => {
     const events: Event[] = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 4, reason: 'x' },
       { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }];
     const { effects } = run(events, withInit({ mode: 'parallel' }));
-    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 9, scope: 'group' }]);
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 4 });
   });
 
@@ -209,7 +212,7 @@ describe('lifecycle machine: init scripts and checks', () => {
     const reported = run([...started, unhealthy]);
     expect(sends(reported.effects)).toEqual([]);
     const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'groupChecked', live: 0 }], { onUnhealthy: 'exit' });
-    expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
     expect(stopped.effects.at(-1)).toEqual({ type: 'exit', code: 1 });
   });
 });
@@ -219,19 +222,58 @@ describe('lifecycle machine: reloads', () => {
 
   it('sends the reload signal to the group while running, and records it', () => {
     const { state, effects } = run([...started, reload]);
-    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, scope: 'group' }]);
+    expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' }]);
     expect(state.lastReload).toEqual({ path: '/etc/tls', signal: SIG.HUP, at: 1000 });
   });
 
   it('honours --single-child and --reload-signal', () => {
-    expect(sends(run([...started, reload], { singleChild: true, reloadSignal: SIG.USR2 }).effects)).toEqual([{ type: 'signalApp', signal: SIG.USR2, scope: 'app' }]);
+    expect(sends(run([...started, reload], { singleChild: true, reloadSignal: SIG.USR2 }).effects)).toEqual([{ type: 'signalApp', signal: SIG.USR2, pid: 100, scope: 'app' }]);
   });
 
   it('skips reloads during init, drain and stopping', () => {
     expect(sends(run([{ type: 'start' }, reload]).effects)).toEqual([]);
     expect(sends(run([...started, signal(SIG.TERM), reload], { drainMs: 5000 }).effects)).toEqual([]);
     const stopping = run([...started, signal(SIG.TERM), reload]);
-    expect(sends(stopping.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, scope: 'group' }]);
+    expect(sends(stopping.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
     expect(stopping.state.lastReload).toBeNull();
+  });
+});
+
+describe('lifecycle machine: the timeline and the exit code are the machine\'s', () => {
+  it('marks each phase and the start of each not-ready reason at the time of the event that caused it', () => {
+    const { state } = run([
+      { type: 'start', at: 1000 }, { type: 'spawned', pid: 100, at: 1010 },
+      { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, at: 1020 },
+      { type: 'signal', signal: SIG.TERM, at: 1500 },
+    ], { drainMs: 5000 });
+    expect(state.startedAt).toBe(1000);
+    expect(state.timeline).toEqual([{ phase: 'initializing', at: 1000 }, { phase: 'running', at: 1010 }, { phase: 'draining', at: 1500 }]);
+    expect(state.reasonSince).toBe(1500);
+    const waiting = run([{ type: 'start', at: 1000 }, { type: 'spawned', pid: 100, at: 1010 }, { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, at: 1020 }]);
+    expect(waiting.state).toMatchObject({ reason: 'waiting for the readiness checks to pass', reasonSince: 1020 });
+  });
+
+  const exitOf = (events: readonly Event[], config: Partial<MachineConfig>): Effect | undefined => run(events, config).effects.at(-1);
+  const withInit = (overrides: Partial<MachineConfig['init']> = {}): Partial<MachineConfig> => ({
+    init: { present: true, mode: 'before', onFailure: 'exit', only: false, ...overrides },
+  });
+
+  it('applies --exit-map to every code usher ends with: the app\'s, 126/127, an init script\'s, a stop during init, --init-only', () => {
+    const exitMap = new Map([[143, 0], [127, 27], [3, 33], [0, 10]]);
+    expect(exitOf([...started, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }], { exitMap })).toEqual({ type: 'exit', code: 0 });
+    expect(exitOf([{ type: 'start' }, { type: 'spawnFailed', code: 127, message: 'not found' }], { exitMap })).toEqual({ type: 'exit', code: 27 });
+    expect(exitOf([{ type: 'start' }, { type: 'initFailed', name: 'a', code: 3, reason: 'x' }], { exitMap, ...withInit() })).toEqual({ type: 'exit', code: 33 });
+    expect(exitOf([{ type: 'start' }, { type: 'initScriptStarted', name: 'a' }, signal(SIG.TERM), { type: 'initStopped' }], { exitMap, ...withInit() })).toEqual({ type: 'exit', code: 0 });
+    expect(exitOf([{ type: 'start' }, { type: 'initDone' }], { exitMap, ...withInit({ only: true }) })).toEqual({ type: 'exit', code: 10 });
+    const parallel = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 3, reason: 'x' }, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }] as const;
+    expect(exitOf(parallel, { exitMap, ...withInit({ mode: 'parallel' }) })).toEqual({ type: 'exit', code: 33 });
+  });
+
+  it('after a stop for failing liveness, maps the code but never exits 0', () => {
+    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
+    const stop = (code: number | null, sig: number | null): Event[] => [...started, unhealthy, { type: 'appExited', code, signal: sig }, { type: 'groupChecked', live: 0 }];
+    expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 0]]) })).toEqual({ type: 'exit', code: 1 });
+    expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 7]]) })).toEqual({ type: 'exit', code: 7 });
+    expect(exitOf(stop(0, null), { onUnhealthy: 'exit', exitMap: new Map([[1, 9]]) })).toEqual({ type: 'exit', code: 1 });
   });
 });

@@ -124,7 +124,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
 }
 
 function input(overrides: Partial<MetricsInput> = {}): MetricsInput {
-  return { state: state(), counters: { signalsForwarded: { SIGWINCH: 4, SIGHUP: 2 }, orphansReaped: 17, appRestarts: 0 }, now: NOW, ...overrides };
+  return { state: state(), counters: { signalsForwarded: { SIGWINCH: 4, SIGHUP: 2 }, orphansReaped: 17, appStarts: 1 }, now: NOW, ...overrides };
 }
 
 function values(families: Map<string, ParsedFamily>, name: string): Sample[] {
@@ -158,7 +158,7 @@ describe('renderMetrics', () => {
   });
 
   it('stays valid with nothing to show yet (no scripts, checks, signals or reload)', () => {
-    const text = renderMetrics(input({ state: state({ init: [], checks: [], lastReload: null, phase: 'initializing' }), counters: { signalsForwarded: {}, orphansReaped: 0, appRestarts: 0 } }));
+    const text = renderMetrics(input({ state: state({ init: [], checks: [], lastReload: null, phase: 'initializing' }), counters: { signalsForwarded: {}, orphansReaped: 0, appStarts: 1 } }));
     const families = parseExposition(text);
     expect(Object.keys(FAMILIES).every((name) => families.has(name))).toBe(true);
     expect(values(families, 'usher_last_reload_timestamp_seconds')).toEqual([]);
@@ -237,7 +237,7 @@ describe('renderMetrics', () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     const text = renderMetrics(input());
     expect(text).toContain('usher_init_script_exit_code{script="we\\"ird\\\\name\\nline2.sh"} 3\n');
-    const signals = renderMetrics(input({ counters: { signalsForwarded: { 'SIG"\\\n': 1 }, orphansReaped: 0, appRestarts: 0 } }));
+    const signals = renderMetrics(input({ counters: { signalsForwarded: { 'SIG"\\\n': 1 }, orphansReaped: 0, appStarts: 1 } }));
     expect(values(parseExposition(signals), 'usher_signals_forwarded_total')).toEqual([{ labels: { signal: 'SIG"\\\n' }, value: 1 }]);
   });
 

@@ -2,7 +2,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeStateDir, fallbackStateDir, findStateDir, resolveStateDir, StateDirError } from '../../src/state/state-dir.js';
+import { describeStateDir, fallbackStateDir, findStateDir, chooseStateDir, StateDirError } from '../../src/state/state-dir.js';
 
 let root: string;
 beforeEach(() => {
@@ -27,14 +27,14 @@ function errorOf(run: () => unknown): StateDirError {
   throw new Error('expected a StateDirError');
 }
 
-describe('resolveStateDir (usher)', () => {
+describe('chooseStateDir (usher)', () => {
   it('uses the flag as is, made absolute, created 0755 with its parents', () => {
     const { env } = setup();
     const oldUmask = process.umask(0o077); // a hardened umask must not make it unreadable
     try {
       const dir = path.join(root, 'a', 'b');
       const relative = path.relative(process.cwd(), dir);
-      expect(resolveStateDir(relative, env)).toEqual({ dir, source: 'flag' });
+      expect(chooseStateDir(relative, env)).toEqual({ dir, source: 'flag' });
       expect(statSync(dir).mode & 0o777).toBe(0o755);
       expect(statSync(path.join(root, 'a')).mode & 0o777).toBe(0o755);
     } finally {
@@ -46,32 +46,32 @@ describe('resolveStateDir (usher)', () => {
     const { env, defaultDir } = setup();
     mkdirSync(path.dirname(defaultDir));
     const dir = path.join(root, 'from-env');
-    expect(resolveStateDir(undefined, { ...env, USHER_STATE_DIR: dir }, { defaultDir })).toEqual({ dir, source: 'env' });
-    expect(resolveStateDir(undefined, { ...env, USHER_STATE_DIR: '' }, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
+    expect(chooseStateDir(undefined, { ...env, USHER_STATE_DIR: dir }, { defaultDir })).toEqual({ dir, source: 'env' });
+    expect(chooseStateDir(undefined, { ...env, USHER_STATE_DIR: '' }, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
   });
 
   it('a caller that merged the variable into `explicit` names it', () => {
     const dir = path.join(root, 'x');
-    expect(resolveStateDir(dir, {}, { explicitSource: 'env' }).source).toBe('env');
-    expect(resolveStateDir(dir, { USHER_STATE_DIR: path.relative(process.cwd(), dir) }).source).toBe('env');
-    expect(resolveStateDir(dir, { USHER_STATE_DIR: '/elsewhere' }).source).toBe('flag');
+    expect(chooseStateDir(dir, {}, { explicitSource: 'env' }).source).toBe('env');
+    expect(chooseStateDir(dir, { USHER_STATE_DIR: path.relative(process.cwd(), dir) }).source).toBe('env');
+    expect(chooseStateDir(dir, { USHER_STATE_DIR: '/elsewhere' }).source).toBe('flag');
   });
 
   it('an empty flag is an error naming the flag', () => {
-    expect(errorOf(() => resolveStateDir('', {})).message).toMatch(/^--state-dir is empty/);
+    expect(errorOf(() => chooseStateDir('', {})).message).toMatch(/^--state-dir is empty/);
   });
 
   it('the default when it can be created, then when it exists and is writable', () => {
     const { env, defaultDir } = setup();
     mkdirSync(path.dirname(defaultDir));
-    expect(resolveStateDir(undefined, env, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
+    expect(chooseStateDir(undefined, env, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
     expect(statSync(defaultDir).mode & 0o777).toBe(0o755);
-    expect(resolveStateDir(undefined, env, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
+    expect(chooseStateDir(undefined, env, { defaultDir })).toEqual({ dir: defaultDir, source: 'default' });
   });
 
   it('falls back to the per-user temp dir when the default cannot be created', () => {
     const { env, defaultDir, fallback } = setup(); // no parent dir for the default: ENOENT
-    const choice = resolveStateDir(undefined, env, { defaultDir });
+    const choice = chooseStateDir(undefined, env, { defaultDir });
     expect(choice).toEqual({ dir: fallback, source: 'fallback', defaultErrno: 'ENOENT' });
     expect(statSync(fallback).isDirectory()).toBe(true);
     expect(describeStateDir(choice)).toBe(
@@ -83,7 +83,7 @@ describe('resolveStateDir (usher)', () => {
     const { env, defaultDir, fallback } = setup();
     mkdirSync(path.dirname(defaultDir));
     writeFileSync(defaultDir, '');
-    expect(resolveStateDir(undefined, env, { defaultDir })).toEqual({ dir: fallback, source: 'fallback', defaultErrno: 'ENOTDIR' });
+    expect(chooseStateDir(undefined, env, { defaultDir })).toEqual({ dir: fallback, source: 'fallback', defaultErrno: 'ENOTDIR' });
   });
 
   it.each(['flag', 'default', 'fallback'] as const)('refuses a symlink as the %s dir', (source) => {
@@ -93,7 +93,7 @@ describe('resolveStateDir (usher)', () => {
     const link = source === 'flag' ? path.join(root, 'link') : source === 'default' ? defaultDir : fallback;
     mkdirSync(path.dirname(link), { recursive: true });
     symlinkSync(target, link);
-    const error = errorOf(() => resolveStateDir(source === 'flag' ? link : undefined, env, { defaultDir: source === 'default' ? defaultDir : path.join(root, 'none', 'usher') }));
+    const error = errorOf(() => chooseStateDir(source === 'flag' ? link : undefined, env, { defaultDir: source === 'default' ? defaultDir : path.join(root, 'none', 'usher') }));
     expect(error.message).toContain(`${link} is a symlink`);
     expect(error.source).toBe(source);
   });
@@ -102,7 +102,7 @@ describe('resolveStateDir (usher)', () => {
     const { env, fallback } = setup();
     mkdirSync(fallback);
     chownSync(fallback, 4242, 4242);
-    const error = errorOf(() => resolveStateDir(undefined, env, { defaultDir: path.join(root, 'none', 'usher') }));
+    const error = errorOf(() => chooseStateDir(undefined, env, { defaultDir: path.join(root, 'none', 'usher') }));
     expect(error.message).toBe(`the fallback state dir ${fallback} belongs to uid 4242, not to uid ${process.getuid!()}: remove it, or set --state-dir`);
   });
 

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { formatElapsed, noUsherLine, probeResult, readState } from '../../src/state/reader.js';
+import { formatElapsed } from '../../src/config/duration.js';
+import { noUsherLine, probeLine, readState } from '../../src/state/reader.js';
 import type { ProbeCode, StateFile } from '../../src/state/schema.js';
 
 const NOW = 1_700_000_100_000;
@@ -32,36 +33,36 @@ describe('formatElapsed', () => {
     });
 });
 
-describe('probeResult', () => {
+describe('probeLine', () => {
   it('says why not ready, and for how long', () => {
-    expect(probeResult('ready', state(), NOW)).toEqual({ code: 1, line: 'not ready: init script 10-migrate.sh running for 4m12s' });
+    expect(probeLine('ready', state(), NOW)).toEqual({ code: 1, line: 'not ready: init script 10-migrate.sh running for 4m12s' });
   });
 
   it('counts whole seconds the way `date +%s` does', () => {
     // reasonSince 999 ms into a second, now 1 ms into the next: one second has passed, as in sh.
     const s = state({ reasonSince: NOW - 1, readyReason: 'x' });
-    expect(probeResult('ready', s, NOW + 1).line).toBe('not ready: x for 1s');
-    expect(probeResult('ready', state({ reasonSince: NOW - 1001, readyReason: 'x' }), NOW).line).toBe('not ready: x for 2s');
+    expect(probeLine('ready', s, NOW + 1).line).toBe('not ready: x for 1s');
+    expect(probeLine('ready', state({ reasonSince: NOW - 1001, readyReason: 'x' }), NOW).line).toBe('not ready: x for 2s');
   });
 
   it('leaves out "for" when reasonSince is 0, and the colon when there is no reason', () => {
-    expect(probeResult('ready', state({ reasonSince: 0 }), NOW).line).toBe('not ready: init script 10-migrate.sh running');
-    expect(probeResult('ready', state({ readyReason: '' }), NOW).line).toBe('not ready');
+    expect(probeLine('ready', state({ reasonSince: 0 }), NOW).line).toBe('not ready: init script 10-migrate.sh running');
+    expect(probeLine('ready', state({ readyReason: '' }), NOW).line).toBe('not ready');
   });
 
   it.each([['startup', 'started'], ['ready', 'ready'], ['live', 'live']] as const)('%s ok says %s and what runs', (kind, label) => {
     const s = state({ startupCode: 0, readyCode: 0, liveCode: 0, phase: 'running', appPid: 123 });
-    expect(probeResult(kind, s, NOW)).toEqual({ code: 0, line: `${label}: app running (pid 123)` });
+    expect(probeLine(kind, s, NOW)).toEqual({ code: 0, line: `${label}: app running (pid 123)` });
   });
 
   it('ok outside running names the phase', () => {
-    expect(probeResult('live', state(), NOW).line).toBe(`live: initializing (usher pid ${process.pid})`);
-    expect(probeResult('live', state({ phase: 'draining', appPid: 7 }), NOW).line).toBe('live: draining (app pid 7)');
+    expect(probeLine('live', state(), NOW).line).toBe(`live: initializing (usher pid ${process.pid})`);
+    expect(probeLine('live', state({ phase: 'draining', appPid: 7 }), NOW).line).toBe('live: draining (app pid 7)');
   });
 
   it.each([1, 2, 3, 4, 5] as ProbeCode[])('passes code %i through, with the kind\'s label', (code) => {
     const s = state({ startupCode: code, startupReason: 'because', reasonSince: 0 });
-    expect(probeResult('startup', s, NOW)).toEqual({ code, line: 'not started: because' });
+    expect(probeLine('startup', s, NOW)).toEqual({ code, line: 'not started: because' });
   });
 
   it('noUsherLine', () => {

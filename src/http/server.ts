@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { HttpAddress } from '../config/config.js';
 import type { State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
-import { probeAnswers } from '../lifecycle/probe-codes.js';
+import { probeAnswers } from '../lifecycle/probe-answers.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
 import type { ProbeKind, StateFile } from '../state/schema.js';
 
-export interface ProbeServer {
+export interface HttpServer {
   readonly address: HttpAddress;
   close(): Promise<void>;
 }
@@ -26,11 +26,11 @@ const ROUTES: Record<string, ProbeKind | 'status' | 'metrics'> = {
 };
 
 /**
- * The optional probe server: GET/HEAD only, no request body read, small bounded headers and a
+ * The optional HTTP server of probes, state and metrics: GET/HEAD only, no request body read, small bounded headers and a
  * request timeout, so a broken or hostile client cannot tie usher up. It never shows the app's
  * argv or environment (they hold secrets).
  */
-export function startProbeServer(options: { address: HttpAddress; state: () => State; snapshot: () => StateFile; metrics: () => string; log: Logger }): Promise<ProbeServer> {
+export function startHttpServer(options: { address: HttpAddress; log: Logger } & Sources): Promise<HttpServer> {
   const server = createServer({
     maxHeaderSize: 8192,
     // A probe is answered in a millisecond: a client that has not sent its request in 2 s is cut
@@ -75,7 +75,7 @@ export function startProbeServer(options: { address: HttpAddress; state: () => S
 
 interface Sources {
   readonly state: () => State;
-  readonly snapshot: () => StateFile;
+  readonly stateFile: () => StateFile;
   readonly metrics: () => string;
 }
 
@@ -85,7 +85,7 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
     return send(response, request, 405, { error: 'method not allowed' }, { Allow: 'GET, HEAD' });
   }
   if (!route) return send(response, request, 404, { error: 'not found' });
-  if (route === 'status') return send(response, request, 200, publicState(sources.snapshot()));
+  if (route === 'status') return send(response, request, 200, publicState(sources.stateFile()));
   if (route === 'metrics') {
     const text = sources.metrics();
     response.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });

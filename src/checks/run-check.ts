@@ -4,14 +4,14 @@ import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-gro
 import { formatDuration } from '../config/duration.js';
 import type { CheckSpec } from './check-spec.js';
 
-export interface ProbeOutcome {
+export interface CheckOutcome {
   readonly ok: boolean;
   /** `ok`, `exit 3`, `HTTP 500`, `timeout after 1s`, `ECONNREFUSED`, … */
   readonly result: string;
   readonly output: string;
 }
 
-export interface ProbeContext {
+export interface CheckContext {
   readonly timeoutMs: number;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -21,7 +21,7 @@ export interface ProbeContext {
 const OUTPUT_LIMIT = 4096;
 
 /** Runs one check once, within its timeout; never rejects: a check's own error is a failure. */
-export async function runProbe(spec: CheckSpec, context: ProbeContext): Promise<ProbeOutcome> {
+export async function runCheck(spec: CheckSpec, context: CheckContext): Promise<CheckOutcome> {
   try {
     switch (spec.type) {
       case 'cmd':
@@ -41,7 +41,7 @@ export async function runProbe(spec: CheckSpec, context: ProbeContext): Promise<
  * pipes close: a sleeper it forked may hold them); then, or at the timeout, the whole group
  * is killed, so a check leaves nothing behind.
  */
-function runCommand(command: string, context: ProbeContext): Promise<ProbeOutcome> {
+function runCommand(command: string, context: CheckContext): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     let output = '';
     const keep = (chunk: Buffer): void => {
@@ -56,7 +56,7 @@ function runCommand(command: string, context: ProbeContext): Promise<ProbeOutcom
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     let settled = false;
-    const settle = (outcome: ProbeOutcome): void => {
+    const settle = (outcome: CheckOutcome): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -82,7 +82,7 @@ function lazy<T>(id: 'node:http' | 'node:https' | 'node:net'): T {
   return require(id) as T;
 }
 
-function runHttp(url: string, timeoutMs: number): Promise<ProbeOutcome> {
+function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
   const { request } = url.startsWith('https:') ? lazy<typeof import('node:https')>('node:https') : lazy<typeof import('node:http')>('node:http');
   return new Promise((resolve) => {
     const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { 'User-Agent': 'usher-check', Connection: 'close' } }, (response) => {
@@ -96,7 +96,7 @@ function runHttp(url: string, timeoutMs: number): Promise<ProbeOutcome> {
   });
 }
 
-function runTcp(target: string, timeoutMs: number): Promise<ProbeOutcome> {
+function runTcp(target: string, timeoutMs: number): Promise<CheckOutcome> {
   const { connect } = lazy<typeof import('node:net')>('node:net');
   const separator = target.lastIndexOf(':');
   const host = target.slice(0, separator).replace(/^\[|\]$/g, '');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialState } from '../../src/lifecycle/machine.js';
-import { probeAnswers } from '../../src/lifecycle/probe-codes.js';
+import { probeAnswers } from '../../src/lifecycle/probe-answers.js';
 import { readiness } from '../../src/lifecycle/readiness.js';
 import type { State } from '../../src/lifecycle/types.js';
 
@@ -14,7 +14,7 @@ const codes = (state: State) => {
   return [answers.startup.code, answers.ready.code, answers.live.code];
 };
 
-describe('probe answers (design §5)', () => {
+describe('probe answers', () => {
   it('running and ready: all 0', () => {
     expect(codes(at({ phase: 'running', appPid: 5 }))).toEqual([0, 0, 0]);
   });

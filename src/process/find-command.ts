@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
-export type Resolution =
+export type CommandLookup =
   | { readonly ok: true; readonly file: string }
   | { readonly ok: false; readonly code: 126 | 127; readonly message: string };
 
@@ -25,8 +25,8 @@ function check(file: string): 'ok' | 'missing' | 'directory' | 'denied' {
  * Finds COMMAND the way a shell's execvp does, so that usher, not the spawn, can say why it
  * cannot run: 127 when it is not found, 126 when it is found but cannot be executed.
  */
-export function resolveCommand(command: string, envPath: string | undefined, cwd: string): Resolution {
-  const fail = (code: 126 | 127, why: string): Resolution => ({ ok: false, code, message: `cannot run ${JSON.stringify(command)}: ${why}` });
+export function findCommand(command: string, envPath: string | undefined, cwd: string): CommandLookup {
+  const fail = (code: 126 | 127, why: string): CommandLookup => ({ ok: false, code, message: `cannot run ${JSON.stringify(command)}: ${why}` });
   if (command === '') return fail(127, 'empty command');
   if (command.includes('/')) {
     const file = path.resolve(cwd, command);

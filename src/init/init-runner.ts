@@ -2,10 +2,10 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { formatDuration } from '../config/duration.js';
 import { SIG, signalName } from '../config/signals.js';
-import type { Event } from '../lifecycle/types.js';
+import type { Unstamped } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-group-child.js';
-import { formatElapsed } from '../state/reader.js';
+import { formatElapsed } from '../config/duration.js';
 import type { InitScriptRecord } from '../state/schema.js';
 import type { InitScript } from './init-scripts.js';
 
@@ -17,7 +17,7 @@ export interface InitRunnerOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly log: Logger;
   readonly ownChildren: Set<number>;
-  readonly dispatch: (event: Event) => void;
+  readonly dispatch: (event: Unstamped) => void;
   /** Called whenever a record changed, for the state file. */
   readonly changed: () => void;
   /** How often a running script is said to be still running; a minute but in tests. */

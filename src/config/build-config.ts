@@ -5,7 +5,7 @@ import { OPTIONS, optionFlag, type OptionSpec } from './options.js';
 import { detectPlatform } from './platform.js';
 import { parseRewrite, parseSignal, SIG } from './signals.js';
 import { LOG_FORMATS, LOG_LEVELS, parseChoice } from '../log/levels.js';
-import { parseCommand, parseCount, parseHttpTarget, parseTcpTarget, type CheckSpec } from '../health/check-spec.js';
+import { parseCommand, parseCount, parseHttpTarget, parseTcpTarget, type CheckSpec } from '../checks/check-spec.js';
 import path from 'node:path';
 
 /** What the command line gave, by option name: the strings of value/list options, true for booleans. */

@@ -1,20 +1,17 @@
 import { signalName } from '../config/signals.js';
-import { probeAnswers } from '../lifecycle/probe-codes.js';
-import type { Phase, State } from '../lifecycle/types.js';
-import { STATE_VERSION, type CheckRecord, type InitScriptRecord, type PhaseMark, type StateFile } from './schema.js';
+import { probeAnswers } from '../lifecycle/probe-answers.js';
+import type { State } from '../lifecycle/types.js';
+import { STATE_VERSION, type CheckRecord, type InitScriptRecord, type StateFile } from './schema.js';
 
-export interface SnapshotInput {
+export interface StateFileInput {
   readonly state: State;
-  readonly startedAt: number;
-  readonly timeline: readonly PhaseMark[];
+  /** What the init runner and the checks keep of each script and check. */
   readonly init: readonly InitScriptRecord[];
   readonly checks: readonly CheckRecord[];
-  readonly reasonSince: number;
 }
 
 /** The state file's content for a moment of the lifecycle; the writer adds the heartbeat. */
-export function buildSnapshot(input: SnapshotInput): StateFile {
-  const { state } = input;
+export function buildStateFile({ state, init, checks }: StateFileInput): StateFile {
   const probes = probeAnswers(state);
   return {
     version: STATE_VERSION,
@@ -28,16 +25,16 @@ export function buildSnapshot(input: SnapshotInput): StateFile {
     startupReason: probes.startup.reason,
     readyReason: probes.ready.reason,
     liveReason: probes.live.reason,
-    reasonSince: state.ready ? 0 : input.reasonSince,
-    phase: state.phase as Phase,
+    reasonSince: state.ready ? 0 : state.reasonSince,
+    phase: state.phase,
     appPid: state.appPid ?? 0,
-    startedAt: input.startedAt,
+    startedAt: state.startedAt,
     exitCode: state.exitCode ?? -1,
     appStatus: state.app.status ?? '',
     appMainPid: state.app.mainPid ?? 0,
-    timeline: input.timeline,
-    init: input.init,
-    checks: input.checks,
+    timeline: state.timeline,
+    init,
+    checks,
     lastReload: state.lastReload ? { at: state.lastReload.at, path: state.lastReload.path, signal: signalName(state.lastReload.signal) } : null,
   };
 }

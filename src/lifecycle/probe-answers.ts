@@ -9,7 +9,7 @@ export interface ProbeAnswer {
 }
 
 /**
- * The answer to each probe (design §5), the one source for state.json, the markers, the HTTP
+ * The answer to each probe (README, "Probes: exit codes"), the one source for state.json, the markers, the HTTP
  * server and so `usher probe`, `usher-probe` and `/readyz` alike. Liveness holds during a slow
  * init and during the drain: neither must ever get the container killed.
  */

@@ -1,7 +1,7 @@
-import type { ChecksChanged } from '../lifecycle/types.js';
+import type { Unstamped } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import type { CheckRecord } from '../state/schema.js';
-import { runProbe, type ProbeContext } from './check-probes.js';
+import { runCheck, type CheckContext } from './run-check.js';
 import type { CheckSpec, CheckTiming } from './check-spec.js';
 
 const FIRST_DECISION_EVERY_MS = 1000;
@@ -9,10 +9,10 @@ const FIRST_DECISION_EVERY_MS = 1000;
 export interface ChecksOptions {
   readonly specs: readonly CheckSpec[];
   readonly timing: CheckTiming;
-  readonly context: Omit<ProbeContext, 'timeoutMs'>;
+  readonly context: Omit<CheckContext, 'timeoutMs'>;
   readonly log: Logger;
   /** The aggregate changed: readiness checks together, and liveness. */
-  readonly report: (event: ChecksChanged) => void;
+  readonly report: (event: Unstamped<'checksChanged'>) => void;
   /** A record changed, for the state file. */
   readonly changed: () => void;
 }
@@ -45,7 +45,7 @@ export function createChecks(options: ChecksOptions): Checks {
     const ready = records.filter((record) => record.kind === 'ready');
     const failingReady = ready.find((record) => record.status === 'failing');
     const failingLive = records.find((record) => record.kind === 'live' && record.status === 'failing');
-    const event: ChecksChanged = {
+    const event: Unstamped<'checksChanged'> = {
       type: 'checksChanged',
       ready: ready.length === 0 ? 'none' : failingReady ? 'failing' : ready.every((record) => record.status === 'passing') ? 'passing' : 'unknown',
       readyReason: failingReady ? `readiness check ${failingReady.id} failing: ${failingReady.lastResult}` : null,
@@ -60,7 +60,7 @@ export function createChecks(options: ChecksOptions): Checks {
   async function runOnce(index: number): Promise<void> {
     const spec = options.specs[index]!;
     const began = Date.now();
-    const outcome = await runProbe(spec, { ...options.context, timeoutMs: timing.timeoutMs });
+    const outcome = await runCheck(spec, { ...options.context, timeoutMs: timing.timeoutMs });
     if (!running) return;
     const before = records[index]!;
     const inStartPeriod = began - startedAt < timing.startPeriodMs;

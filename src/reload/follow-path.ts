@@ -23,14 +23,14 @@ export class SymlinkLoopError extends Error {
  * Returns undefined when some component does not exist (the lookup that failed is recorded,
  * so its creation is noticed). Throws for other errors (EACCES, a symlink loop).
  */
-export function resolveRecording(given: string, plan: WatchPlan): string | undefined {
+export function followRecording(given: string, plan: WatchPlan): string | undefined {
   const start = realParent(given);
   if (start === undefined) return walkComponents('/', components(given), given, plan);
   return walkComponents(start, [path.basename(given)], given, plan);
 }
 
 /** Resolves the entry `name` of the real directory `dir` (a symlink), recording as above. */
-export function resolveEntryRecording(dir: string, name: string, plan: WatchPlan): string | undefined {
+export function followEntryRecording(dir: string, name: string, plan: WatchPlan): string | undefined {
   return walkComponents(dir, [name], path.join(dir, name), plan);
 }
 

@@ -6,7 +6,7 @@ function createSha256(): Hash {
 }
 import { closeSync, openSync, readSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import path from 'node:path';
-import { isMissing, resolveEntryRecording, resolveRecording, SymlinkLoopError } from './resolve.js';
+import { isMissing, followEntryRecording, followRecording, SymlinkLoopError } from './follow-path.js';
 import { WatchPlan } from './watch-plan.js';
 
 export type Kind = 'missing' | 'file' | 'dir' | 'other';
@@ -19,7 +19,7 @@ interface FileEntry {
 }
 
 /** What a watched path looks like on disk, from metadata only: cheap enough to poll. */
-export interface Snapshot {
+export interface Scan {
   readonly kind: Kind;
   readonly files: readonly FileEntry[];
   readonly plan: WatchPlan;
@@ -33,19 +33,19 @@ export interface Content {
   readonly hashes: ReadonlyMap<string, string>;
 }
 
-export function takeSnapshot(given: string): Snapshot {
+export function scanPath(given: string): Scan {
   const plan = new WatchPlan();
-  const real = resolveRecording(given, plan);
+  const real = followRecording(given, plan);
   const stats = real === undefined ? undefined : statOrUndefined(real);
-  if (real === undefined || stats === undefined) return snapshot('missing', [], plan);
-  if (stats.isFile()) return snapshot('file', [{ rel: '', real, stats }], plan);
-  if (!stats.isDirectory()) return snapshot('other', [], plan);
+  if (real === undefined || stats === undefined) return scanned('missing', [], plan);
+  if (stats.isFile()) return scanned('file', [{ rel: '', real, stats }], plan);
+  if (!stats.isDirectory()) return scanned('other', [], plan);
   const files: FileEntry[] = [];
   walkDirectory(real, '', new Set([identity(stats)]), files, plan);
-  return snapshot('dir', files, plan);
+  return scanned('dir', files, plan);
 }
 
-function snapshot(kind: Kind, files: FileEntry[], plan: WatchPlan): Snapshot {
+function scanned(kind: Kind, files: FileEntry[], plan: WatchPlan): Scan {
   const lines = files.map(({ rel, stats }) => `${rel}\0${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`);
   return { kind, files, plan, signature: `${kind}\n${lines.join('\n')}` };
 }
@@ -77,7 +77,7 @@ function walkDirectory(dir: string, rel: string, ancestors: Set<string>, out: Fi
 /** A symlink loop inside a watched directory is skipped like a dangling link, not fatal for the rest. */
 function resolveLink(dir: string, name: string, plan: WatchPlan): string | undefined {
   try {
-    return resolveEntryRecording(dir, name, plan);
+    return followEntryRecording(dir, name, plan);
   } catch (error) {
     if (error instanceof SymlinkLoopError) return undefined;
     throw error;
@@ -107,17 +107,17 @@ function identity(stats: Stats): string {
 }
 
 /**
- * Reads what the snapshot found; undefined when a file went away in between: the content is
+ * Reads what the scan found; undefined when a file went away in between: the content is
  * in flux and the removal brings an event (or the poll) of its own.
  */
-export function readContent(snap: Snapshot): Content | undefined {
+export function readContent(scan: Scan): Content | undefined {
   const hashes = new Map<string, string>();
-  for (const file of snap.files) {
+  for (const file of scan.files) {
     const hash = hashFile(file.real);
     if (hash === undefined) return undefined;
     hashes.set(file.rel, hash);
   }
-  return { kind: snap.kind, hashes };
+  return { kind: scan.kind, hashes };
 }
 
 const CHUNK = Buffer.allocUnsafe(64 * 1024);

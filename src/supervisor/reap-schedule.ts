@@ -1,0 +1,52 @@
+import type { AppHandle } from '../process/spawn-app.js';
+import type { Reaped, Reaper } from '../reaper/reaper.js';
+
+/** How often the app and the orphans are looked at without a SIGCHLD: a lost one costs at most this. */
+const SLOW_PASS_MS = 1000;
+
+export interface ReapScheduleOptions {
+  /** Orphan reaping; undefined without libc. */
+  readonly reaper: Reaper | undefined;
+  /** The app, from its spawn until it has ended. */
+  readonly app: () => AppHandle | undefined;
+  readonly onOrphans: (reaped: readonly Reaped[]) => void;
+  /** After every pass: the group watch looks again. */
+  readonly afterPass: () => void;
+}
+
+export interface ReapSchedule {
+  /** A pass soon (SIGCHLD, a signal just sent): SIGCHLDs coalesce, one pass per loop turn catches every zombie. */
+  soon(): void;
+  /** One pass now. */
+  now(): void;
+  stop(): void;
+}
+
+/**
+ * When usher reaps: on SIGCHLD, after each signal it sends, and on a slow timer. The app is
+ * collected by its own pid first (waitpid needs no /proc), then orphans. The slow timer is
+ * also what holds Node's event loop open while a posix-spawned app runs: nothing of libuv's
+ * watches that child, and an empty loop would make Node exit 0 under a running app.
+ */
+export function createReapSchedule(options: ReapScheduleOptions): ReapSchedule {
+  let scheduled = false;
+  const pass = (): void => {
+    options.app()?.collect();
+    const result = options.reaper?.reap();
+    if (result && result.reaped.length > 0) options.onOrphans(result.reaped);
+    options.afterPass();
+  };
+  const slow = setInterval(pass, SLOW_PASS_MS);
+  return {
+    soon() {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        pass();
+      });
+    },
+    now: pass,
+    stop: () => clearInterval(slow),
+  };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '../log/logger.js';
+import type { StateFile } from '../state/schema.js';
+import { chooseStateDir, describeStateDir } from '../state/state-dir.js';
+import { createStateWriter, type StateWriter } from '../state/writer.js';
+
+/** Writes before this are gathered into one: no probe asks that early. */
+const FIRST_WRITE_AFTER_MS = 5;
+
+export type Publish = (stateFile: StateFile, final: boolean) => void;
+
+/**
+ * The state directory is opened at the first publish: right after the spawn, or at the start of
+ * the init scripts. A directory that cannot be written costs the probes, never the app.
+ * Writes in the first few milliseconds are gathered into one, so a command that ends at once
+ * (a job, `usher -- true`) costs no state write at all; once it is gone the probes answer 6
+ * (no live usher) whatever a last state file would have said.
+ */
+export function statePublisher(stateDir: string | undefined, log: Logger): Publish {
+  let writer: StateWriter | null | undefined;
+  let pending: { stateFile: StateFile; timer: NodeJS.Timeout } | undefined;
+  const open = (): StateWriter | null => {
+    if (writer !== undefined) return writer;
+    try {
+      const choice = chooseStateDir(stateDir, process.env);
+      writer = createStateWriter({ dir: choice.dir, log });
+      log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+    } catch (error) {
+      writer = null;
+      log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
+    }
+    return writer;
+  };
+  return (stateFile, final) => {
+    if (final) {
+      clearTimeout(pending?.timer);
+      pending = undefined;
+      writer?.stop(stateFile);
+      return;
+    }
+    if (writer !== undefined) return writer?.write(stateFile);
+    if (pending) {
+      pending.stateFile = stateFile;
+      return;
+    }
+    const timer = setTimeout(() => {
+      const latest = pending!.stateFile;
+      pending = undefined;
+      open()?.write(latest);
+    }, FIRST_WRITE_AFTER_MS);
+    pending = { stateFile, timer };
+  };
+}

@@ -1,0 +1,66 @@
+import { setCloseOnExec } from './fd.js';
+import { lazy } from './koffi.js';
+import { sigset } from './sigset.js';
+import { spawnInNewSession, type SpawnRequest } from './spawn.js';
+
+/**
+ * The C calls Node does not offer, as typed functions: the one door from usher to libc (the
+ * notify socket's calls are in unix-datagram.ts, behind the same loader). Every struct is
+ * declared with koffi, which knows this machine's sizes, alignment and byte order.
+ */
+export interface Libc {
+  /** waitpid(pid, WNOHANG | __WALL): the wait status when it was reaped, undefined otherwise. */
+  reapIfExited(pid: number): number | undefined;
+  spawnInNewSession(request: SpawnRequest): { pid: number } | { errno: number };
+  setChildSubreaper(): boolean;
+  /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
+  releaseControllingTerminal(fd: number): boolean;
+  /** isatty(3), without loading node:tty (about 1 ms) at every start. */
+  isTerminal(fd: number): boolean;
+  /** The session that has `fd` as controlling terminal, or -1. */
+  terminalSession(fd: number): number;
+  /** The foreground process group of the terminal on `fd`, or -1. */
+  foregroundGroup(fd: number): number;
+  /** Marks fd close-on-exec, so it never leaks into the app. */
+  setCloseOnExec(fd: number): boolean;
+  /** Blocks a signal in the calling thread only (pthread_sigmask); other threads still take it. */
+  blockInThisThread(signal: number): boolean;
+}
+
+const WNOHANG = 1;
+const WALL = 0x40000000;
+const PR_SET_CHILD_SUBREAPER = 36;
+const TIOCNOTTY = 0x5422;
+const SIG_BLOCK = 0;
+
+const waitpid = lazy('int waitpid(int pid, _Out_ int *status, int options)');
+const prctl = lazy('int prctl(int option, ...)');
+const ioctl = lazy('int ioctl(int fd, unsigned long request, ...)');
+const sigmask = lazy('int pthread_sigmask(int how, const void *set, void *old)');
+const isatty = lazy('int isatty(int fd)');
+const tcgetsid = lazy('int tcgetsid(int fd)');
+const tcgetpgrp = lazy('int tcgetpgrp(int fd)');
+
+/**
+ * koffi and libc, with what every start needs bound now, so that a failure shows here, where
+ * usher says so once and carries on without them. Returns the error when koffi cannot load.
+ */
+export function loadLibc(): Libc | Error {
+  try {
+    for (const bind of [waitpid, prctl]) bind();
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+  const status = [0];
+  return {
+    reapIfExited: (pid) => (waitpid()(pid, status, WNOHANG | WALL) === pid ? status[0] : undefined),
+    spawnInNewSession,
+    setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
+    releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
+    isTerminal: (fd) => isatty()(fd) === 1,
+    terminalSession: (fd) => tcgetsid()(fd),
+    foregroundGroup: (fd) => tcgetpgrp()(fd),
+    setCloseOnExec: (fd) => setCloseOnExec(fd, true),
+    blockInThisThread: (signal) => sigmask()(SIG_BLOCK, sigset([signal]), null) === 0,
+  };
+}
