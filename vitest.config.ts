@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Makes each worker a subreaper and fails a file that leaves a process running.
+    setupFiles: ['test/helpers/teardown.ts'],
     fileParallelism: false,
     pool: 'forks',
     testTimeout: 60_000,

@@ -1,5 +1,5 @@
 // usher side by side with tini and dumb-init (issue 2 "Benchmark", issue 3 "Benchmark"), and
-// usher's probe server against exec probes (issue 6 "Benchmark").
+// usher's HTTP server against exec probes (issue 6 "Benchmark").
 //
 // Every measurement is interleaved: each round takes one sample of every contender, in a rotated
 // order, so that a noisy neighbour, a CPU frequency change or a warm page cache hits all contenders
@@ -455,7 +455,7 @@ async function startProbeUsher() {
   tempDirs.add(stateDir);
   const proc = new Proc([USHER, '--http', '127.0.0.1:0', '--state-dir', stateDir, '--', 'sleep', '1000']);
   try {
-    const line = await proc.line('stderr', (l) => l.includes('"msg":"probe server listening"'), 10_000, 'usher --http: probe server listening');
+    const line = await proc.line('stderr', (l) => l.includes('"msg":"HTTP server listening"'), 10_000, 'usher --http: HTTP server listening');
     const port = Number(/:(\d+)$/.exec(JSON.parse(line).address ?? '')?.[1]);
     if (!port) throw new Error(`usher --http: no port in ${line}`);
     await waitUntil(() => existsSync(path.join(stateDir, 'ready')), 5000, 'usher --http: ready marker');

@@ -1,5 +1,5 @@
 // `npm start` (after install and build): runs examples/server.js under usher, with a short drain
-// and the probe server, and says how to poke at it. Ctrl-C stops it the way a platform would.
+// and the HTTP server, and says how to poke at it. Ctrl-C stops it the way a platform would.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
@@ -78,7 +78,7 @@ const forward = (signal) => {
 // SIGHUP here means the terminal went away: stop too, rather than leave the app running.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => forward(signal));
 
-// The banner, once the probe server answers (so it is not buried under the start-up logs).
+// The banner, once the HTTP server answers (so it is not buried under the start-up logs).
 async function banner() {
   const url = `http://${curlHost === 'localhost' ? '127.0.0.1' : curlHost}:${probePort}/status`;
   for (let tries = 0; tries < 30; tries += 1) {

@@ -58,7 +58,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
   process.on('exit', () => supervisor?.killApp());
   const publish = statePublisher(config.stateDir, log);
-  // 5. What the app need not wait for: the start-up log line and the probe server. With init
+  // 5. What the app need not wait for: the start-up log line and the HTTP server. With init
   //    scripts they come first, since probes must answer during the scripts.
   let servicesStarted = false;
   const startServices = (): void => {
@@ -82,7 +82,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
 function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'stateFile' | 'metrics'>): void {
   import('./http/server.js')
     .then(({ startHttpServer }) => startHttpServer({ address, ...source, log }))
-    .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'probe server could not start; the app keeps running'));
+    .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'HTTP server could not start; the app keeps running'));
 }
 
 function checkReloadPathsOrExit(config: Config): void {

@@ -37,8 +37,3 @@ export function parseCommand(text: string): string {
   if (text.trim() === '') throw new Error('empty command');
   return text;
 }
-
-export function parseCount(text: string): number {
-  if (!/^\s*\d+\s*$/.test(text) || Number(text) < 1) throw new Error(`invalid count ${JSON.stringify(text)} (expected a whole number of at least 1)`);
-  return Number(text);
-}

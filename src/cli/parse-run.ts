@@ -33,11 +33,9 @@ function program(version: string, write: (text: string) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: write, writeErr: () => undefined });
   for (const option of OPTIONS) {
-    if (option.kind === 'list') {
-      command.option(flags(option), describe(option), (value: string, previous: string[] = []) => [...previous, value]);
-    } else {
-      command.option(flags(option), describe(option));
-    }
+    // Every value given is kept, for a single-value option too: the last one wins, but each must be valid.
+    if (option.kind === 'boolean') command.option(flags(option), describe(option));
+    else command.option(flags(option), describe(option), (value: string, previous: string[] = []) => [...previous, value]);
   }
   return command;
 }

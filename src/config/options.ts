@@ -1,7 +1,8 @@
 /**
- * The one table of usher's options. It feeds the command-line parser, the USHER_* environment
- * mapping, `--help` and the README's option table (scripts/options-doc.ts), so they cannot drift.
- * Values are parsed and validated in config/resolve.ts, next to the defaults they replace.
+ * The one table of usher's options. It feeds the command-line parser (cli/parse-run.ts), the
+ * USHER_* environment mapping and the value checks (config/build-config.ts), `--help`, and
+ * every option table of the README (config/options-doc.ts, written by `npm run docs`), so they
+ * cannot drift.
  */
 export type OptionKind = 'boolean' | 'value' | 'list';
 
@@ -20,6 +21,13 @@ export interface OptionSpec {
   readonly compat?: string;
   /** How a list is split in the environment: commas, or newlines for shell commands (which hold commas). */
   readonly envSeparator?: 'comma' | 'newline';
+  /**
+   * A flag that means another option set to a value (`-v` is `--log-level debug`). Precedence,
+   * highest first: that option's own flag, this flag, that option's variable, its default.
+   */
+  readonly alias?: { readonly of: string; readonly value: string };
+  /** The README table it is listed in besides the main one. */
+  readonly section?: 'checks';
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -69,16 +77,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'pass the app NOTIFY_SOCKET and speak systemd\'s sd_notify: READY=1, STOPPING=1, STATUS=, WATCHDOG=1, MAINPID=; readiness waits for READY=1' },
   { name: 'watchdog', value: 'DURATION', kind: 'value', env: 'USHER_WATCHDOG', default: 'off',
     help: 'with --notify-socket: the app must send WATCHDOG=1 at least this often (it gets WATCHDOG_USEC), or liveness fails' },
-  { name: 'check-interval', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_INTERVAL', default: '10s',
-    help: 'time between the end of one run of a check and the start of the next' },
-  { name: 'check-timeout', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_TIMEOUT', default: '1s',
-    help: 'a check still running after this fails, and its whole process group is killed' },
-  { name: 'check-failures', value: 'N', kind: 'value', env: 'USHER_CHECK_FAILURES', default: '3',
+  { name: 'check-interval', section: 'checks', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_INTERVAL', default: '10s',
+    help: 'time from the end of one run of a check to the start of the next, so a check never overlaps itself; until a check first passes or fails for good, it runs every second if the interval is longer' },
+  { name: 'check-timeout', section: 'checks', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_TIMEOUT', default: '1s',
+    help: 'a run still going after this fails; a command check\'s whole process group is killed, so it leaves nothing behind' },
+  { name: 'check-failures', section: 'checks', value: 'N', kind: 'value', env: 'USHER_CHECK_FAILURES', default: '3',
     help: 'consecutive failures before a check counts as failing' },
-  { name: 'check-successes', value: 'N', kind: 'value', env: 'USHER_CHECK_SUCCESSES', default: '1',
+  { name: 'check-successes', section: 'checks', value: 'N', kind: 'value', env: 'USHER_CHECK_SUCCESSES', default: '1',
     help: 'consecutive successes before a check counts as passing' },
-  { name: 'check-start-period', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_START_PERIOD', default: '0',
-    help: 'after the app starts, failures in this period do not count (successes do)' },
+  { name: 'check-start-period', section: 'checks', value: 'DURATION', kind: 'value', env: 'USHER_CHECK_START_PERIOD', default: '0',
+    help: 'failures in this period after the app starts do not count (successes do)' },
   { name: 'on-unhealthy', value: 'POLICY', kind: 'value', env: 'USHER_ON_UNHEALTHY', default: 'report',
     help: 'report: probes say so and the orchestrator decides; exit: stop the app and exit non-zero (plain Docker)' },
   { name: 'reload-on', value: 'PATH', kind: 'list', env: 'USHER_RELOAD_ON', default: 'none',
@@ -93,7 +101,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'where state.json and the started/ready/live markers live' },
   { name: 'log-level', value: 'LEVEL', kind: 'value', env: 'USHER_LOG_LEVEL', default: 'info',
     help: 'trace, debug, info, warn, error, fatal or silent' },
-  { name: 'verbose', short: 'v', kind: 'boolean', default: 'off', compat: 'dumb-init -v',
+  { name: 'verbose', short: 'v', kind: 'boolean', default: 'off', compat: 'dumb-init -v', alias: { of: 'log-level', value: 'debug' },
     help: 'same as --log-level debug' },
   { name: 'log-format', value: 'FORMAT', kind: 'value', env: 'USHER_LOG_FORMAT', default: 'json',
     help: 'json (pino lines on stderr) or text (for people)' },

@@ -44,10 +44,14 @@ interface Family {
 const NO_LABELS: Labels = {};
 
 export function renderMetrics(input: MetricsInput): string {
-  const { state, counters, now } = input;
-  const flag = (on: boolean): number => (on ? 1 : 0);
-  const ended = state.init.filter((script) => script.endedAt !== null);
-  const families: Family[] = [
+  return [...lifecycleFamilies(input.state, input.now), ...scriptAndCheckFamilies(input.state), ...counterFamilies(input.state, input.counters)].map(renderFamily).join('');
+}
+
+const flag = (on: boolean): number => (on ? 1 : 0);
+
+/** Phase, probe answers and uptime. */
+function lifecycleFamilies(state: StateFile, now: number): Family[] {
+  return [
     {
       name: 'usher_phase',
       type: 'gauge',
@@ -68,6 +72,13 @@ export function renderMetrics(input: MetricsInput): string {
       ],
     },
     { name: 'usher_uptime_seconds', type: 'gauge', help: 'Seconds since usher started.', samples: [[NO_LABELS, Math.max(0, (now - state.startedAt) / 1000)]] },
+  ];
+}
+
+/** Each init script's duration and code, each check's result. */
+function scriptAndCheckFamilies(state: StateFile): Family[] {
+  const ended = state.init.filter((script) => script.endedAt !== null);
+  return [
     {
       name: 'usher_init_script_duration_seconds',
       type: 'gauge',
@@ -101,6 +112,12 @@ export function renderMetrics(input: MetricsInput): string {
       help: 'How many times in a row each check has failed.',
       samples: state.checks.map((check) => [{ check: check.id }, check.consecutiveFailures]),
     },
+  ];
+}
+
+/** What usher did: signals sent, orphans reaped, restarts, the last reload. */
+function counterFamilies(state: StateFile, counters: MetricsCounters): Family[] {
+  return [
     {
       name: 'usher_signals_forwarded_total',
       type: 'counter',
@@ -123,7 +140,6 @@ export function renderMetrics(input: MetricsInput): string {
       samples: state.lastReload ? [[NO_LABELS, state.lastReload.at / 1000]] : [],
     },
   ];
-  return families.map(renderFamily).join('');
 }
 
 function renderFamily(family: Family): string {

@@ -66,8 +66,8 @@ export function startHttpServer(options: { address: HttpAddress; log: Logger } &
       server.off('error', reject);
       const bound = server.address() as AddressInfo;
       const address = { host: bound.address, port: bound.port };
-      options.log.info({ address: `${bound.address}:${bound.port}` }, 'probe server listening');
-      server.on('error', (error) => options.log.error({ err: error }, 'probe server error'));
+      options.log.info({ address: `${bound.address}:${bound.port}` }, 'HTTP server listening');
+      server.on('error', (error) => options.log.error({ err: error }, 'HTTP server error'));
       resolve({ address, close: () => new Promise((done) => server.close(() => done())) });
     });
   });

@@ -1,30 +1,23 @@
 import type { Config } from '../config/config.js';
 import { SIG, signalName } from '../config/signals.js';
-import { createChecks } from '../checks/checks.js';
 import { renderMetrics } from '../http/metrics.js';
-import { createInitRunner } from '../init/init-runner.js';
 import type { InitScript } from '../init/init-scripts.js';
-import { initialState, transition } from '../lifecycle/machine.js';
-import type { Effect, Event, MachineConfig, State, Unstamped } from '../lifecycle/types.js';
+import { initialState } from '../lifecycle/machine.js';
+import type { Effect, MachineConfig, State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
-import { openNotifyProtocol, type NotifyProtocol } from '../notify/notify-protocol.js';
 import { appEnvironment } from '../process/app-env.js';
 import { sendSignal } from '../process/group.js';
 import type { SignalIntake } from '../process/signal-intake.js';
 import { spawnApp, type AppHandle } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
-import { Reaper } from '../reaper/reaper.js';
-import { startReloadWatcher } from '../reload/watcher.js';
 import type { StateFile } from '../state/schema.js';
 import { buildStateFile } from '../state/state-file.js';
 import type { Libc } from '../sys/libc.js';
 import { signalRange } from '../sys/sigset.js';
+import { createAdapters, type Adapters } from './adapters.js';
 import { killEverythingLeft } from './cleanup.js';
-import { Counters } from './counters.js';
-import { GroupWatch } from './group-watch.js';
-import { createReapSchedule } from './reap-schedule.js';
+import { createEventQueue } from './event-queue.js';
 import type { Publish } from './state-publisher.js';
-import { Timers } from './timers.js';
 
 export interface SuperviseOptions {
   readonly config: Config;
@@ -71,74 +64,30 @@ export function machineConfig(config: Config, initScripts: readonly InitScript[]
 /**
  * Runs the lifecycle machine against the real world: the adapters turn signals, timers, child
  * exits, init scripts, checks and reaps into events; this carries out the effects the machine
- * returns. Events are handled one at a time, in the order they were reported: one reported
- * while an effect is carried out waits for the effects before it.
+ * returns, one event at a time (event-queue.ts).
  */
 export function supervise(options: SuperviseOptions): Supervisor {
   const { config, log } = options;
-  const machine = machineConfig(config, options.initScripts);
-  const appEnv = appEnvironment(options.env);
-  /** Pids usher started itself (init scripts, checks, the app): the orphan reaper leaves them alone. */
   const ownChildren = new Set<number>();
-  let state = initialState;
   let app: AppHandle | undefined;
-
-  const queue: Event[] = [];
-  let dispatching = false;
-  const dispatch = (event: Unstamped): void => {
-    queue.push({ ...event, at: Date.now() } as Event);
-    if (dispatching) return;
-    dispatching = true;
-    try {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        const step = transition(state, next, machine);
-        state = step.state;
-        for (const effect of step.effects) perform(effect);
-      }
-    } finally {
-      dispatching = false;
-    }
-  };
-
-  const counters = new Counters();
-  const timers = new Timers((name) => dispatch({ type: 'timer', name }));
-  const groupWatch = new GroupWatch((live) => dispatch({ type: 'groupChecked', live }));
-  const reaps = createReapSchedule({
-    reaper: options.libc && new Reaper(options.libc, (pid) => ownChildren.has(pid)),
-    app: () => app,
-    onOrphans: (reaped) => {
-      const total = counters.orphansReaped(reaped.length);
-      log.info({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
-    },
-    afterPass: () => groupWatch.check(),
+  const queue = createEventQueue(initialState, machineConfig(config, options.initScripts), (effect) => perform(effect));
+  const adapters: Adapters = createAdapters({
+    config, log, libc: options.libc, initScripts: options.initScripts, cwd: options.cwd, appEnv: appEnvironment(options.env),
+    ownChildren, app: () => app, dispatch: queue.dispatch, changed: () => publish(),
   });
-  const initRunner = options.initScripts.length === 0 ? undefined : createInitRunner({
-    scripts: options.initScripts, timeoutMs: config.init.timeoutMs, graceMs: config.graceMs, cwd: options.cwd, env: appEnv,
-    log, ownChildren, dispatch, changed: () => publish(),
-  });
-  const checks = config.checks.length === 0 ? undefined : createChecks({
-    specs: config.checks, timing: config.checkTiming, context: { cwd: options.cwd, env: appEnv, ownChildren },
-    log, report: dispatch, changed: () => publish(),
-  });
-  const notify = openNotify(config, log, dispatch);
-  // --reload-on: watched from the start, so a change is noticed whenever it comes; the machine
-  // decides whether it becomes a signal (never during init, drain or stop).
-  const reloadWatcher = config.reload.paths.length === 0 ? undefined : startReloadWatcher({
-    paths: config.reload.paths, optional: config.reload.optional, debounceMs: config.reload.debounceMs, log,
-    onChange: (change) => dispatch({ type: 'reloadRequested', path: change.path, detail: change.detail }),
-  });
-
-  const stateFile = (): StateFile => buildStateFile({ state, init: initRunner?.records() ?? [], checks: checks?.records() ?? [] });
-  const publish = (): void => options.publish(stateFile(), state.phase === 'exited');
+  const { counters, timers, groupWatch, reaps } = adapters;
+  const stateFile = (): StateFile => buildStateFile({ state: queue.state(), init: adapters.initRunner?.records() ?? [], checks: adapters.checks?.records() ?? [] });
+  const publish = (): void => options.publish(stateFile(), queue.state().phase === 'exited');
 
   function perform(effect: Effect): void {
     switch (effect.type) {
       case 'spawnApp':
-        return startApp();
+        app = startApp(options, adapters, ownChildren, queue.dispatch);
+        return;
       case 'signalApp':
         if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) counters.signalSent(signalName(effect.signal));
         else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
-        return reaps.soon();
+        return reaps.soon(); // after every signal: the app may be gone already
       case 'stopSelf':
         return void process.kill(process.pid, 'SIGSTOP');
       case 'setTimer':
@@ -149,9 +98,9 @@ export function supervise(options: SuperviseOptions): Supervisor {
         reaps.now(); // collect what already exited, so the first count is current
         return groupWatch.start(effect.pgid);
       case 'runInit':
-        return initRunner?.run();
+        return adapters.initRunner?.run();
       case 'signalInit':
-        return initRunner?.signal(effect.signal);
+        return adapters.initRunner?.signal(effect.signal);
       case 'publish':
         return publish();
       case 'log':
@@ -161,35 +110,8 @@ export function supervise(options: SuperviseOptions): Supervisor {
     }
   }
 
-  function startApp(): void {
-    const spawned = spawnApp({
-      command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd,
-      env: notify ? { ...options.env, ...notify.env } : options.env, readyFd: config.readyFd, libc: options.libc,
-      onReady: () => dispatch({ type: 'appReport', ready: true }), defaultSignals: APP_DEFAULT_SIGNALS,
-    });
-    if (!spawned.ok) return dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
-    const started = spawned.app;
-    app = started;
-    ownChildren.add(started.pid);
-    counters.appStarted();
-    started.onExit((exit) => {
-      ownChildren.delete(started.pid);
-      dispatch({ type: 'appExited', ...exit });
-    });
-    reaps.soon(); // an app that exited before this line sent its SIGCHLD already
-    options.afterSpawn();
-    dispatch({ type: 'spawned', pid: started.pid });
-    notify?.appStarted();
-    checks?.start();
-  }
-
-  function finish(code: number): void {
-    groupWatch.stop();
-    timers.clearAll();
-    reaps.stop();
-    checks?.stop();
-    notify?.close();
-    reloadWatcher?.stop();
+  function finish(code: number): never {
+    for (const stop of [() => groupWatch.stop(), () => timers.clearAll(), () => reaps.stop(), () => adapters.checks?.stop(), () => adapters.notify?.close(), () => adapters.reloadWatcher?.stop()]) stop();
     killEverythingLeft(ownChildren, options.libc !== undefined);
     reaps.now();
     process.exitCode = code;
@@ -200,14 +122,15 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
   options.signals.listen((signal) => {
     if (handoverSignals.delete(signal)) return log.debug({ signal: signalName(signal) }, 'terminal handed to the app');
-    dispatch({ type: 'signal', signal });
+    queue.dispatch({ type: 'signal', signal });
   });
   if (options.libc) process.on('SIGCHLD', reaps.soon);
   const supervisor: Supervisor = {
-    state: () => state,
+    state: queue.state,
     stateFile,
     metrics: () => renderMetrics({ state: stateFile(), counters: counters.read(), now: Date.now() }),
     killApp: () => {
+      const state = queue.state();
       if (state.phase === 'exited') return;
       if (state.appPid !== null) sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
       killEverythingLeft(ownChildren, options.libc !== undefined);
@@ -215,17 +138,33 @@ export function supervise(options: SuperviseOptions): Supervisor {
   };
   // Known to the caller before the app starts, so that a failure from here on can still kill it.
   options.started(supervisor);
-  dispatch({ type: 'start' });
+  queue.dispatch({ type: 'start' });
   return supervisor;
 }
 
-/** sd_notify: opened before the app starts, since the app gets its path in NOTIFY_SOCKET. */
-function openNotify(config: Config, log: Logger, dispatch: (event: Unstamped) => void): NotifyProtocol | undefined {
-  if (!config.notify.socket) return undefined;
-  try {
-    return openNotifyProtocol({ watchdogMs: config.notify.watchdogMs, log, dispatch });
-  } catch (error) {
-    log.error({ err: error }, `--notify-socket: ${(error as Error).message}; the app will never be reported ready`);
+/** The spawnApp effect: the app started and watched, or the spawn's failure reported. */
+function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Set<number>, dispatch: ReturnType<typeof createEventQueue>['dispatch']): AppHandle | undefined {
+  const { config } = options;
+  const spawned = spawnApp({
+    command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd,
+    env: adapters.notify ? { ...options.env, ...adapters.notify.env } : options.env, readyFd: config.readyFd, libc: options.libc,
+    onReady: () => dispatch({ type: 'appReport', ready: true }), defaultSignals: APP_DEFAULT_SIGNALS,
+  });
+  if (!spawned.ok) {
+    dispatch({ type: 'spawnFailed', code: spawned.code, message: spawned.message });
     return undefined;
   }
+  const { app } = spawned;
+  ownChildren.add(app.pid);
+  adapters.counters.appStarted();
+  app.onExit((exit) => {
+    ownChildren.delete(app.pid);
+    dispatch({ type: 'appExited', ...exit });
+  });
+  adapters.reaps.soon(); // an app that exited before this line sent its SIGCHLD already
+  options.afterSpawn();
+  dispatch({ type: 'spawned', pid: app.pid });
+  adapters.notify?.appStarted();
+  adapters.checks?.start();
+  return app;
 }

@@ -191,25 +191,55 @@ function readdir(dir: string): string[] {
 /**
  * Registers an afterEach that SIGKILLs what a test left running: the app's process group first
  * (usher runs it in a session of its own, so killing usher alone would orphan it), then usher.
- * The test puts each run it starts in `current`.
+ * The test puts each run it starts in `current`; every run put there is killed, not only the last.
  */
 export function killLeftRunning(): { current: Run | undefined } {
-  const slot: { current: Run | undefined } = { current: undefined };
+  const started: Run[] = [];
+  let last: Run | undefined;
+  const slot = {
+    get current(): Run | undefined {
+      return last;
+    },
+    set current(run: Run | undefined) {
+      last = run;
+      if (run) started.push(run);
+    },
+  };
   afterEach(async () => {
-    const run = slot.current;
-    slot.current = undefined;
-    if (run) await killRun(run);
+    last = undefined;
+    for (const run of started.splice(0)) await killRun(run);
   });
   return slot;
 }
 
+/** Every descendant of pid, from the kernel's children lists (what logs have not told yet included). */
+export function descendants(pid: number): number[] {
+  const found: number[] = [];
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const task of readdir(`/proc/${next}/task`)) {
+      let text = '';
+      try {
+        text = readFileSync(`/proc/${next}/task/${task}/children`, 'latin1');
+      } catch {
+        continue;
+      }
+      for (const child of text.split(' ').filter(Boolean).map(Number)) {
+        found.push(child);
+        pending.push(child);
+      }
+    }
+  }
+  return found;
+}
+
 /**
- * SIGKILLs the app's group, usher's own group (where the app lives with --single-child) and
- * usher, and waits for usher.
+ * SIGKILLs everything below usher (each with its process group: the app leads one), the apps its
+ * log names, then usher itself and its group, and waits for usher.
  */
 export async function killRun(run: Run): Promise<void> {
   const apps = run.logs.filter((line) => line.msg === 'app started' && typeof line.pid === 'number').map((line) => line.pid as number);
-  for (const pid of [...apps, run.pid]) {
+  for (const pid of [...descendants(run.pid), ...apps, run.pid]) {
     for (const target of [-pid, pid]) {
       try {
         process.kill(target, 'SIGKILL');

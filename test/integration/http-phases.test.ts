@@ -21,13 +21,13 @@ function status(port: number, urlPath: string): Promise<number> {
 }
 
 async function port(run: Run): Promise<number> {
-  const line = await run.waitForLog('probe server listening');
+  const line = await run.waitForLog('HTTP server listening');
   return Number(String(line.address).split(':').pop());
 }
 
 const all = (p: number) => Promise.all(['/startupz', '/readyz', '/livez'].map((urlPath) => status(p, urlPath)));
 
-describe('probe server in every phase', () => {
+describe('HTTP server in every phase', () => {
   it('during init scripts: startup and ready 503, live 200', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-http-init-'));
     const init = path.join(dir, 'wait.sh');

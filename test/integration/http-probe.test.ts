@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 
-// The probe server of `--http`, against the real binary: status codes per phase, what it refuses,
+// The HTTP server of `--http`, against the real binary: status codes per phase, what it refuses,
 // what a hostile client cannot do to it, and what it never shows.
 
 const SECRET = 'sk_live_usher-probe-test-Secr3t-4b1d';
@@ -59,7 +59,7 @@ function raw(port: number, bytes: string | Buffer): Promise<string> {
 }
 
 function listeningPort(run: Run): Promise<number> {
-  return run.waitForLog('probe server listening').then((line) => Number(String(line.address).split(':').pop()));
+  return run.waitForLog('HTTP server listening').then((line) => Number(String(line.address).split(':').pop()));
 }
 
 async function stop(run: Run | undefined): Promise<void> {
@@ -72,7 +72,7 @@ async function stop(run: Run | undefined): Promise<void> {
 
 const ENDPOINTS = ['/livez', '/readyz', '/startupz', '/status'] as const;
 
-describe('probe server, running phase', () => {
+describe('HTTP server, running phase', () => {
   let run: Run;
   let port: number;
 
@@ -148,7 +148,7 @@ describe('probe server, running phase', () => {
   });
 });
 
-describe('probe server, draining phase', () => {
+describe('HTTP server, draining phase', () => {
   let run: Run;
   let port: number;
 

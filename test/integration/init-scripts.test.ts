@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually, processExists, runUsher, startUsher, killLeftRunning } from '../helpers/usher.js';
+import { eventually, killLeftRunning, killRun, processExists, runUsher, startUsher } from '../helpers/usher.js';
 
 const runs = killLeftRunning();
 
@@ -47,8 +47,7 @@ describe('init scripts', () => {
     writeFileSync(gate, '');
     await before.waitForStdout('app-started');
     expect(before.stdout.indexOf('init-done')).toBeLessThan(before.stdout.indexOf('app-started'));
-    before.kill('SIGKILL');
-    await before.exited;
+    await killRun(before);
 
     const folder2 = dir();
     const gate2 = path.join(folder2, 'gate');

@@ -18,7 +18,7 @@ describe('/metrics', () => {
     const secret = 'hunter2-secret-token';
     const run = startUsher(['--http', '127.0.0.1:0', '--', 'sh', '-c', `sh -c 'sleep 0.1 &'; echo ${secret} > /dev/null; trap '' HUP; exec sleep 60`]);
     runs.current = run;
-    const listening = await run.waitForLog('probe server listening');
+    const listening = await run.waitForLog('HTTP server listening');
     const port = Number(String(listening.address).split(':').pop());
     await run.waitForLog('orphans reaped');
     run.kill('SIGHUP');

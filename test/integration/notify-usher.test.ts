@@ -1,10 +1,13 @@
-import { buildSync } from 'esbuild';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
 import { eventually, FIXTURES, ROOT, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
+
+// buildSync starts esbuild's service process: stop it, so the file leaves nothing running.
+afterAll(() => stopEsbuild());
 
 // --notify-socket end to end: a real usher, an app that sends real sd_notify datagrams.
 

@@ -3,17 +3,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { UID_INSIDE, unshareArgs } from '../helpers/namespaces.js';
 import { eventually, processExists, ROOT, USHER } from '../helpers/usher.js';
 import type { ProbeCode, ProbeKind, StateFile } from '../../src/state/schema.js';
 import { createStateWriter } from '../../src/state/writer.js';
 
 const USHER_PROBE = path.join(ROOT, 'bin/usher-probe');
 const KINDS: readonly ProbeKind[] = ['startup', 'ready', 'live'];
-/** The shells bin/usher-probe must run under; busybox only where it is installed. */
-const SHELLS: readonly (readonly string[])[] = [
-  ['dash'],
-  ...(spawnSync('busybox', ['sh', '-c', 'exit 0']).status === 0 ? [['busybox', 'sh']] : []),
-].filter(([shell]) => spawnSync(shell!, ['-c', 'exit 0']).status === 0);
+/** The shells bin/usher-probe must run under: Debian's and Alpine's. Each must be installed (.ci/run installs them). */
+const SHELLS: readonly (readonly string[])[] = [['dash'], ['busybox', 'sh']];
+for (const shell of SHELLS) {
+  if (spawnSync(shell[0]!, [...shell.slice(1), '-c', 'exit 0']).status !== 0) throw new Error(`${shell.join(' ')} is needed for these tests: apt-get install dash busybox`);
+}
 
 interface Outcome {
   readonly code: number | null;
@@ -189,16 +190,16 @@ describe('usher probe and bin/usher-probe agree', () => {
 
   // Both look in /run/usher first: these run in a mount namespace with an empty /run of its own,
   // so whatever this machine has in /run/usher neither matters nor changes.
-  const canIsolate = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run'], { stdio: 'ignore' }).status === 0;
   const isolated = (copyFrom: string | null, file: string, args: readonly string[], env: NodeJS.ProcessEnv): Outcome => {
     const copy = copyFrom === null ? '' : ' && cp "$1/state.json" /run/usher/';
     const script = `mount -t tmpfs tmpfs /run && mkdir /run/usher${copy} && shift && exec "$@"`;
-    return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', copyFrom ?? '', file, ...args], env);
+    const [unshare, ...flags] = unshareArgs('--mount', '--propagation', 'private');
+    return run(unshare!, [...flags, 'sh', '-c', script, 'sh', copyFrom ?? '', file, ...args], env);
   };
 
-  it.skipIf(!canIsolate)('both fall back to ${TMPDIR}/usher-UID when /run/usher has no state.json', () => {
+  it('both fall back to ${TMPDIR}/usher-UID when /run/usher has no state.json', () => {
     const tmp = path.join(root, 'tmp');
-    craft(withCode('live', 4, 'draining'), { name: `tmp/usher-${process.getuid!()}` });
+    craft(withCode('live', 4, 'draining'), { name: `tmp/usher-${UID_INSIDE}` });
     const env = { TMPDIR: `${tmp}/` };
     const node = isolated(null, USHER, ['probe', 'live'], env);
     expect(node.code).toBe(4);
@@ -206,9 +207,9 @@ describe('usher probe and bin/usher-probe agree', () => {
     expectSame(node, isolated(null, USHER_PROBE, ['live'], env));
   });
 
-  it.skipIf(!canIsolate)('both prefer /run/usher when it holds a state.json', () => {
+  it('both prefer /run/usher when it holds a state.json', () => {
     const tmp = path.join(root, 'tmp');
-    craft(withCode('live', 4, 'draining'), { name: `tmp/usher-${process.getuid!()}` });
+    craft(withCode('live', 4, 'draining'), { name: `tmp/usher-${UID_INSIDE}` });
     const run = craft(withCode('live', 2, 'init script 10-a.sh failed'), { name: 'run' });
     const env = { TMPDIR: tmp };
     const node = isolated(run, USHER, ['probe', 'live'], env);

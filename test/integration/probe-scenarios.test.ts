@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually, ROOT, startUsher, USHER, killLeftRunning } from '../helpers/usher.js';
+import { eventually, killLeftRunning, killRun, ROOT, startUsher, USHER } from '../helpers/usher.js';
 
 // Every `usher probe` exit code reached by a real usher in a real situation, and the sh twin
 // bin/usher-probe agreeing with it on every probe in every one of them.
@@ -66,8 +66,7 @@ describe('probe exit codes in real situations; usher probe and usher-probe agree
     const dir = folder();
     runs.current = startUsher(['--state-dir', dir, '--check-interval', '100ms', '--check-failures', '1', '--ready-cmd', 'exit 1', '--', 'sleep', '60']);
     await expectCodes(dir, [0, 3, 0]);
-    runs.current.kill('SIGKILL');
-    await runs.current.exited;
+    await killRun(runs.current); // usher and the app it runs, before the next usher
     const dir2 = folder();
     runs.current = startUsher(['--state-dir', dir2, '--check-interval', '100ms', '--check-failures', '1', '--live-cmd', 'exit 1', '--', 'sleep', '60']);
     await expectCodes(dir2, [0, 0, 3]);

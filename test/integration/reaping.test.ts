@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { unshareArgs } from '../helpers/namespaces.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eventually, startUsher, zombieChildren, killLeftRunning, type Run } from '../helpers/usher.js';
@@ -33,11 +33,8 @@ describe('reaping orphans as a child subreaper (usher is not PID 1)', () => {
   });
 });
 
-const unshare = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
-const namespaces = unshare.status === 0;
-if (!namespaces) console.log(`skipping PID-namespace tests: unshare --pid --fork --mount-proc failed (${unshare.error?.message ?? unshare.stderr.toString().trim()}); they need root`);
-
-const PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc'];
+/** A PID namespace of its own, with /proc mounted for it; through a user namespace when not root. */
+const PID_NAMESPACE = unshareArgs('--pid', '--fork', '--mount-proc');
 
 /** usher inside the namespace: the child of `unshare --fork`. */
 function childOf(pid: number): number | undefined {
@@ -48,7 +45,7 @@ function childOf(pid: number): number | undefined {
   return undefined;
 }
 
-describe.skipIf(!namespaces)('as PID 1 in a real PID namespace', () => {
+describe('as PID 1 in a real PID namespace', () => {
   const startAsPid1 = (script: string): Run => {
     runs.current = startUsher(['--', 'sh', '-c', script], { wrap: PID_NAMESPACE });
     return runs.current;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, FIXTURES, startUsher, USHER, killLeftRunning, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, killLeftRunning, killRun, startUsher, USHER, type Run } from '../helpers/usher.js';
 
 // --reload-on end to end: real files, a real usher, an app that records the signals it gets.
 
@@ -83,8 +83,7 @@ describe('--reload-on', () => {
     kubernetesVolume(dir, { 'tls.crt': 'cert-2', 'tls.key': 'key-2' }, '2026_11_26_10_05_00.2');
     rmSync(path.join(dir, '..2026_11_26_10_00_00.1'), { recursive: true });
     await run.waitForStdout('SIGHUP\n');
-    run.kill('SIGKILL');
-    await run.exited;
+    await killRun(run); // usher and the app it runs, before the next usher
 
     const { run: mount } = await start(dir);
     kubernetesVolume(dir, { 'tls.crt': 'cert-3', 'tls.key': 'key-3' }, '2026_11_26_10_10_00.3');

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, procState, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
@@ -7,6 +9,19 @@ const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
 const PLAIN = ['HUP', 'QUIT', 'USR1', 'USR2', 'PIPE', 'ALRM', 'CONT', 'URG', 'XCPU', 'XFSZ', 'VTALRM', 'PROF', 'WINCH', 'IO', 'PWR', 'SYS'] as const;
 
 const runs = killLeftRunning();
+
+/** Node's inspector: 127.0.0.1:9229 when SIGUSR1 opens it. */
+const INSPECTOR_PORT = 9229;
+
+/** A TCP socket in LISTEN state (0A) on the port, IPv4 or IPv6, from /proc/net/tcp{,6}. */
+function listensOn(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return ['/proc/net/tcp', '/proc/net/tcp6'].some((file) => readFileSync(file, 'utf8').split('\n').slice(1)
+    .some((line) => {
+      const fields = line.trim().split(/\s+/);
+      return fields[3] === '0A' && (fields[1] ?? '').endsWith(hex);
+    }));
+}
 
 function start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   runs.current = startUsher(args, { env });
@@ -60,8 +75,17 @@ describe('signal forwarding', () => {
       await run.waitForStdout(new RegExp(`(SIGUSR1\\n[^]*){${i + 1}}`));
     }
     expect(run.stderr).not.toContain('Debugger listening');
-    const listening = readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((line) => / 0A /.test(line) && /:2405 /.test(line.split(/\s+/)[2] ?? ''));
-    expect(listening).toEqual([]);
+    expect(listensOn(INSPECTOR_PORT)).toBe(false);
+  });
+
+  it('(the inspector check above can see a listener: a real one on a free port shows)', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      expect(listensOn((server.address() as AddressInfo).port)).toBe(true);
+    } finally {
+      server.close();
+    }
   });
 });
 

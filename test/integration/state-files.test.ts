@@ -2,12 +2,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildSync } from 'esbuild';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unshareArgs } from '../helpers/namespaces.js';
 import { ROOT } from '../helpers/usher.js';
 import type { ProbeCode, StateFile } from '../../src/state/schema.js';
 import { createStateWriter, tempName, type StateLog } from '../../src/state/writer.js';
 import { MARKER_FILE } from '../../src/state/schema.js';
+
+// buildSync starts esbuild's service process: stop it, so the file leaves nothing running.
+afterAll(() => stopEsbuild());
 
 function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
@@ -124,8 +128,7 @@ describe('an unwritable state dir', () => {
   });
 
   // A real read-only mount and a full file system, in a mount namespace of their own.
-  const canMount = spawnSync('unshare', ['--mount', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs /mnt'], { stdio: 'ignore' }).status === 0;
-  it.skipIf(!canMount).each([
+  it.each([
     ['read-only', 'ro', 'remount,rw', 'EROFS'],
     ['full', 'size=4k', 'remount,size=1m', 'ENOSPC'],
   ])('a %s mount: one error line naming it, the writer carries on, works after a remount', (_what, options, fix, errno) => {
@@ -146,12 +149,13 @@ describe('an unwritable state dir', () => {
           consecutiveSuccesses: 1, lastRunAt: 1, lastDurationMs: 1, lastResult: 'ok', output: 'x'.repeat(8192) }] };
       for (let i = 0; i < 3; i++) writer.write(state);
       const before = writer.healthy;
-      execFileSync('mount', ['-o', fix, dir]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', fix, 'tmpfs', dir]); // source and type named: a user namespace has no mtab to look them up
       writer.write(state);
       writer.stop();
       process.stdout.write(JSON.stringify({ before, after: writer.healthy, leftovers: require('fs').readdirSync(dir).sort() }) + '\\n');
     `));
-    const run = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs -o ${options} tmpfs "$1" && exec "$2" "$3" "$1" "$4"`, 'sh', dir, process.execPath, script, fix], { encoding: 'utf8' });
+    const [unshare, ...flags] = unshareArgs('--mount', '--propagation', 'private');
+    const run = spawnSync(unshare!, [...flags, 'sh', '-c', `mount -t tmpfs -o ${options} tmpfs "$1" && exec "$2" "$3" "$1" "$4"`, 'sh', dir, process.execPath, script, fix], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const lines = run.stdout.trim().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);

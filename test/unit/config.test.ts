@@ -136,3 +136,69 @@ describe('configuration from flags and USHER_* variables', () => {
     }
   });
 });
+
+describe('a flag beats its variable, for every option', () => {
+  /** For each option with a variable: a flag value, a different variable value, and what the config holds. */
+  const SAMPLES: Record<string, { flag: string | true; env: string; pick: (c: Config) => unknown; extra?: string[] }> = {
+    'single-child': { flag: true, env: '0', pick: (c) => c.singleChild },
+    rewrite: { flag: 'HUP:USR1', env: 'HUP:USR2', pick: (c) => c.rewrite.get(SIG.HUP) },
+    drain: { flag: '1s', env: '2s', pick: (c) => c.drainMs },
+    grace: { flag: '1s', env: '2s', pick: (c) => c.graceMs },
+    'stop-signal': { flag: 'QUIT', env: 'INT', pick: (c) => c.stopSignal },
+    'stop-budget': { flag: '5s', env: '6s', pick: (c) => c.platform.stopBudgetMs },
+    'exit-map': { flag: '1:2', env: '1:3', pick: (c) => c.exitMap.get(1) },
+    http: { flag: '127.0.0.1:1', env: '127.0.0.1:2', pick: (c) => c.http?.port },
+    init: { flag: '/a', env: '/b', pick: (c) => c.init.paths },
+    'init-mode': { flag: 'parallel', env: 'before', pick: (c) => c.init.mode },
+    'init-timeout': { flag: '1s', env: '2s', pick: (c) => c.init.timeoutMs },
+    'on-init-failure': { flag: 'unready', env: 'exit', pick: (c) => c.init.onFailure },
+    'init-only': { flag: true, env: '0', pick: (c) => c.init.only, extra: ['--init', '/a'] },
+    'ready-cmd': { flag: 'a', env: 'b', pick: (c) => c.checks.map((check) => check.target) },
+    'ready-http': { flag: 'http://127.0.0.1:1/', env: 'http://127.0.0.1:2/', pick: (c) => c.checks.map((check) => check.target) },
+    'ready-tcp': { flag: '127.0.0.1:1', env: '127.0.0.1:2', pick: (c) => c.checks.map((check) => check.target) },
+    'live-cmd': { flag: 'a', env: 'b', pick: (c) => c.checks.map((check) => check.target) },
+    'live-http': { flag: 'http://127.0.0.1:1/', env: 'http://127.0.0.1:2/', pick: (c) => c.checks.map((check) => check.target) },
+    'live-tcp': { flag: '127.0.0.1:1', env: '127.0.0.1:2', pick: (c) => c.checks.map((check) => check.target) },
+    'ready-fd': { flag: '3', env: '4', pick: (c) => c.readyFd },
+    'notify-socket': { flag: true, env: '0', pick: (c) => c.notify.socket },
+    watchdog: { flag: '1s', env: '2s', pick: (c) => c.notify.watchdogMs, extra: ['--notify-socket'] },
+    'check-interval': { flag: '1s', env: '2s', pick: (c) => c.checkTiming.intervalMs },
+    'check-timeout': { flag: '1s', env: '2s', pick: (c) => c.checkTiming.timeoutMs },
+    'check-failures': { flag: '4', env: '5', pick: (c) => c.checkTiming.failures },
+    'check-successes': { flag: '4', env: '5', pick: (c) => c.checkTiming.successes },
+    'check-start-period': { flag: '1s', env: '2s', pick: (c) => c.checkTiming.startPeriodMs },
+    'on-unhealthy': { flag: 'exit', env: 'report', pick: (c) => c.onUnhealthy },
+    'reload-on': { flag: '/a', env: '/b', pick: (c) => c.reload.paths },
+    'reload-signal': { flag: 'USR1', env: 'USR2', pick: (c) => c.reload.signal },
+    'reload-debounce': { flag: '1s', env: '2s', pick: (c) => c.reload.debounceMs },
+    'reload-optional': { flag: true, env: '0', pick: (c) => c.reload.optional },
+    'state-dir': { flag: '/a', env: '/b', pick: (c) => c.stateDir },
+    'log-level': { flag: 'warn', env: 'error', pick: (c) => c.logLevel },
+    'log-format': { flag: 'text', env: 'json', pick: (c) => c.logFormat },
+  };
+
+  it('has a sample for every option that has a variable', () => {
+    expect(Object.keys(SAMPLES).sort()).toEqual(OPTIONS.filter((option) => option.env).map((option) => option.name).sort());
+  });
+
+  it.each(OPTIONS.filter((option) => option.env).map((option) => [option.name, option] as const))('--%s beats its variable', (name, option) => {
+    const sample = SAMPLES[name]!;
+    const flag = sample.flag === true ? [`--${name}`] : [`--${name}`, sample.flag];
+    const env = { [option.env!]: sample.env };
+    const both = sample.pick(config([...(sample.extra ?? []), ...flag, '--', 'app'], env));
+    const flagOnly = sample.pick(config([...(sample.extra ?? []), ...flag, '--', 'app']));
+    const envOnly = sample.pick(config([...(sample.extra ?? []), '--', 'app'], env));
+    expect(both).toEqual(flagOnly);
+    expect(both).not.toEqual(envOnly);
+  });
+
+  it('-v beats USHER_LOG_LEVEL; --log-level beats -v', () => {
+    expect(config(['-v', 'app'], { USHER_LOG_LEVEL: 'error' }).logLevel).toBe('debug');
+    expect(config(['-v', '--log-level', 'warn', 'app']).logLevel).toBe('warn');
+    expect(config(['app'], { USHER_LOG_LEVEL: 'error' }).logLevel).toBe('error');
+  });
+
+  it('checks every value given, not only the last one', () => {
+    expect(error(['--drain', 'bad', '--drain', '1s', 'app'])).toMatch(/^--drain: invalid duration "bad"/);
+  });
+});

@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,11 +99,12 @@ describe('chooseStateDir (usher)', () => {
   });
 
   it('refuses a fallback dir that another user made', () => {
-    const { env, fallback } = setup();
+    // The directory is this test's user's; usher is told it runs as uid 4242: no root needed.
+    const { env } = setup();
+    const fallback = fallbackStateDir(env, 4242);
     mkdirSync(fallback);
-    chownSync(fallback, 4242, 4242);
-    const error = errorOf(() => chooseStateDir(undefined, env, { defaultDir: path.join(root, 'none', 'usher') }));
-    expect(error.message).toBe(`the fallback state dir ${fallback} belongs to uid 4242, not to uid ${process.getuid!()}: remove it, or set --state-dir`);
+    const error = errorOf(() => chooseStateDir(undefined, env, { defaultDir: path.join(root, 'none', 'usher'), uid: 4242 }));
+    expect(error.message).toBe(`the fallback state dir ${fallback} belongs to uid ${process.getuid!()}, not to uid 4242: remove it, or set --state-dir`);
   });
 
   it('describes where state goes', () => {

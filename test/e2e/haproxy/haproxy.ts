@@ -23,7 +23,7 @@ export interface Backend {
   readonly name: string;
   /** Where the app serves traffic. */
   readonly port: number;
-  /** Where usher's probe server answers /readyz. */
+  /** Where usher's HTTP server answers /readyz. */
   readonly checkPort: number;
 }
 

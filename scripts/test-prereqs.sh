@@ -1,0 +1,28 @@
+#!/bin/sh
+# What the tests need from Debian, installed when missing (as root, with apt-get): `npm test` and
+# .ci/run both call this first. Tests never skip: one whose tool is missing fails and names it.
+#   haproxy      the rolling-restart test's load balancer
+#   bsdutils     `script`, the pseudo-terminal of the TTY test
+#   util-linux   `unshare` (PID and mount namespaces), `setsid`
+#   dash busybox the shells bin/usher-probe must run under (Debian's and Alpine's)
+#   systemd      `systemd-notify`, a real sd_notify client
+set -eu
+missing=''
+need() { # need COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing="$missing $2"
+}
+need haproxy haproxy
+need script bsdutils
+need unshare util-linux
+need dash dash
+need busybox busybox
+need systemd-notify systemd
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "test prerequisites: installing$missing"
+  apt-get update -qq
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+  echo "test prerequisites missing:$missing (install them with apt-get as root); the tests that need them will fail" >&2
+fi

@@ -1,0 +1,89 @@
+import type { Config } from '../config/config.js';
+import { createChecks, type Checks } from '../checks/checks.js';
+import { createInitRunner, type InitRunner } from '../init/init-runner.js';
+import type { InitScript } from '../init/init-scripts.js';
+import type { TimerName, Unstamped } from '../lifecycle/types.js';
+import type { Logger } from '../log/logger.js';
+import { openNotifyProtocol, type NotifyProtocol } from '../notify/notify-protocol.js';
+import type { AppHandle } from '../process/spawn-app.js';
+import { Reaper } from '../reaper/reaper.js';
+import { startReloadWatcher, type ReloadWatcher } from '../reload/watcher.js';
+import type { Libc } from '../sys/libc.js';
+import { Counters } from './counters.js';
+import { GroupWatch } from './group-watch.js';
+import { createReapSchedule, type ReapSchedule } from './reap-schedule.js';
+import { Timers } from './timers.js';
+
+/** Everything that turns the world into events, and carries out effects, for one usher. */
+export interface Adapters {
+  readonly counters: Counters;
+  readonly timers: Timers;
+  readonly groupWatch: GroupWatch;
+  readonly reaps: ReapSchedule;
+  readonly initRunner: InitRunner | undefined;
+  readonly checks: Checks | undefined;
+  readonly notify: NotifyProtocol | undefined;
+  readonly reloadWatcher: ReloadWatcher | undefined;
+}
+
+export interface AdapterContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly libc: Libc | undefined;
+  readonly initScripts: readonly InitScript[];
+  readonly cwd: string;
+  /** The app's environment: init scripts and command checks get the same. */
+  readonly appEnv: NodeJS.ProcessEnv;
+  /** Pids usher started itself (init scripts, checks, the app): the orphan reaper leaves them alone. */
+  readonly ownChildren: Set<number>;
+  readonly app: () => AppHandle | undefined;
+  readonly dispatch: (event: Unstamped) => void;
+  /** A record of a script or check changed: the state file follows. */
+  readonly changed: () => void;
+}
+
+export function createAdapters(context: AdapterContext): Adapters {
+  const { config, log, dispatch, ownChildren, changed } = context;
+  const counters = new Counters();
+  const groupWatch = new GroupWatch((live) => dispatch({ type: 'groupChecked', live }));
+  return {
+    counters,
+    groupWatch,
+    timers: new Timers((name: TimerName) => dispatch({ type: 'timer', name })),
+    reaps: createReapSchedule({
+      reaper: context.libc && new Reaper(context.libc, (pid) => ownChildren.has(pid)),
+      app: context.app,
+      onOrphans: (reaped) => {
+        const total = counters.orphansReaped(reaped.length);
+        log.info({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
+      },
+      afterPass: () => groupWatch.check(),
+    }),
+    initRunner: context.initScripts.length === 0 ? undefined : createInitRunner({
+      scripts: context.initScripts, timeoutMs: config.init.timeoutMs, graceMs: config.graceMs, cwd: context.cwd, env: context.appEnv,
+      log, ownChildren, dispatch, changed,
+    }),
+    checks: config.checks.length === 0 ? undefined : createChecks({
+      specs: config.checks, timing: config.checkTiming, context: { cwd: context.cwd, env: context.appEnv, ownChildren },
+      log, report: dispatch, changed,
+    }),
+    notify: openNotify(config, log, dispatch),
+    // --reload-on: watched from the start, so a change is noticed whenever it comes; the machine
+    // decides whether it becomes a signal (never during init, drain or stop).
+    reloadWatcher: config.reload.paths.length === 0 ? undefined : startReloadWatcher({
+      paths: config.reload.paths, optional: config.reload.optional, debounceMs: config.reload.debounceMs, log,
+      onChange: (change) => dispatch({ type: 'reloadRequested', path: change.path, detail: change.detail }),
+    }),
+  };
+}
+
+/** sd_notify: opened before the app starts, since the app gets its path in NOTIFY_SOCKET. */
+function openNotify(config: Config, log: Logger, dispatch: (event: Unstamped) => void): NotifyProtocol | undefined {
+  if (!config.notify.socket) return undefined;
+  try {
+    return openNotifyProtocol({ watchdogMs: config.notify.watchdogMs, log, dispatch });
+  } catch (error) {
+    log.error({ err: error }, `--notify-socket: ${(error as Error).message}; the app will never be reported ready`);
+    return undefined;
+  }
+}
