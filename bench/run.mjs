@@ -1,5 +1,5 @@
-// usher side by side with tini and dumb-init (issue 2 "Benchmark", issue 3 "Benchmark"), and
-// usher's HTTP server against exec probes (issue 6 "Benchmark").
+// usher side by side with tini and dumb-init (start-up, signal forwarding, reaping, memory,
+// drain), and usher's HTTP server against exec probes.
 //
 // Every measurement is interleaved: each round takes one sample of every contender, in a rotated
 // order, so that a noisy neighbour, a CPU frequency change or a warm page cache hits all contenders
@@ -27,7 +27,7 @@ const RESULTS = path.join(HERE, 'results.md');
 
 const SAMPLES = { startup: 50, signal: 300, burst: 5, rss: 5, drain: 10 };
 const ORPHANS = 2000;
-// Probe server (issue 6): an open-loop GET /readyz schedule, and interleaved exec-probe runs.
+// HTTP server: an open-loop GET /readyz schedule, and interleaved exec-probe runs.
 const PROBE_LOAD = { rate: 200, seconds: 10, warmupSeconds: 1, requestTimeoutMs: 2000 };
 const EXEC_ROUNDS = 100;
 const TARGET = { startupVsNode: 1.25, signalP90Ms: 1, burstVsTini: 2, rssMB: 60, drainMs: 1000, drainToleranceMs: 50 };
@@ -408,7 +408,7 @@ async function benchRss(available) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 5. Drain (issue 3): with --drain 1s, SIGTERM to usher until the app gets its TERM. usher only.
+// 5. Drain: with --drain 1s, SIGTERM to usher until the app gets its TERM. usher only.
 
 async function drainOnce() {
   const usher = CONTENDERS[0];
@@ -429,7 +429,7 @@ async function benchDrain() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 6. Probe server (issue 6): GET /readyz at a steady rate from a loopback client, and the CPU usher
+// 6. HTTP server: GET /readyz at a steady rate from a loopback client, and the CPU usher
 // spends on it beside its idle CPU over the same time. usher only (tini and dumb-init have none).
 
 const tempDirs = new Set();

@@ -1,4 +1,4 @@
-// Run a short command to completion and get its wall time and exact CPU time (issue 6, exec-probe cost).
+// Run a short command to completion and get its wall time and exact CPU time (the cost of an exec probe).
 //
 // Why not /usr/bin/time: GNU time prints %e, %U and %S truncated to 10 ms, and an exec probe such as
 // `usher-probe` or `test -f` costs 1–3 ms, so every sample would read 0.00. Node's spawnSync does

@@ -4,7 +4,7 @@
  * more than Node's own start, so it loads none of the rest. Otherwise, in this order:
  * 1. installs a handler for every forwarded signal, before anything else of usher is evaluated;
  * 2. loads the rest of usher (dist/usher-main.cjs) through V8's code cache, made at build time,
- *    which saves about 10 ms of compilation on every start (design §7). A cache from another
+ *    which saves about 10 ms of compilation on every start. A cache from another
  *    Node version is rejected by V8 and the file is simply compiled.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -77,8 +77,10 @@ export function createChecks(options: ChecksOptions): Checks {
       const level = status === 'passing' ? 'info' : 'warn';
       options.log[level]({ check: spec.id, target: spec.type === 'cmd' ? undefined : spec.target, result: outcome.result }, `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}`);
     }
-    options.changed();
+    // The machine first, then the record's own publish: no state file shows a result whose code
+    // does not follow from it (a reader could otherwise see `HTTP 503` and still "not yet").
     aggregate();
+    options.changed();
     // Until a check has decided (passing or failing), it runs every second at most: an app
     // that listens 200 ms after its start must not wait a whole interval to be ready.
     const next = status === 'unknown' ? Math.min(timing.intervalMs, FIRST_DECISION_EVERY_MS) : timing.intervalMs;

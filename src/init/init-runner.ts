@@ -50,20 +50,25 @@ export function createInitRunner(options: InitRunnerOptions): InitRunner {
 
   const update = (index: number, patch: Partial<InitScriptRecord>): void => {
     records[index] = { ...records[index]!, ...patch };
+  };
+  // The machine hears of it first, then the records are published: no state file shows a
+  // script's end while its probe code still says it runs.
+  const report = (event: Unstamped): void => {
+    options.dispatch(event);
     options.changed();
   };
 
   function runFrom(index: number): void {
-    if (stopping) return options.dispatch({ type: 'initStopped' });
+    if (stopping) return report({ type: 'initStopped' });
     const next = options.scripts[index];
-    if (!next) return options.dispatch({ type: 'initDone' });
+    if (!next) return report({ type: 'initDone' });
     const script: InitScript = next;
     const startedAt = Date.now();
     options.log.info({ script: script.path }, `init script ${script.name} started`);
     const child = spawnInGroup(script.path, [], { stdio: 'inherit', cwd: options.cwd, env: options.env }, options.ownChildren);
     current = child;
     update(index, { status: 'running', startedAt });
-    options.dispatch({ type: 'initScriptStarted', name: script.name });
+    report({ type: 'initScriptStarted', name: script.name });
     let timedOut = false;
     const alive = setInterval(() => {
       options.log.info({ script: script.path }, `init script ${script.name} still running after ${elapsedSince(startedAt)}`);
@@ -97,12 +102,12 @@ export function createInitRunner(options: InitRunnerOptions): InitRunner {
         options.log.info(fields, `init script ${script.name} succeeded in ${formatDuration(endedAt - startedAt)}`);
         return runFrom(index + 1);
       }
-      if (stopping) return options.dispatch({ type: 'initStopped' });
+      if (stopping) return report({ type: 'initStopped' });
       const why = spawnError ? `could not start: ${spawnError}` : timedOut ? `timed out after ${formatDuration(options.timeoutMs!)}` : signal ? `died of ${signal}` : `failed with exit code ${code}`;
       const reason = `init script ${script.name} ${why}`;
       options.log.error(fields, reason);
       for (let rest = index + 1; rest < records.length; rest += 1) update(rest, { status: 'skipped' });
-      options.dispatch({ type: 'initFailed', name: script.name, code: exitCode, reason });
+      report({ type: 'initFailed', name: script.name, code: exitCode, reason });
     }
   }
 

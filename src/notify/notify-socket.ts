@@ -1,8 +1,7 @@
 import { chmodSync, lstatSync, unlinkSync, type Stats } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { errnoText } from '../sys/errno.js';
-import { native } from '../sys/koffi.js';
-import { bindDatagramSocket, closeFd, createWakeFd, errnoCodes, pollInBackground, pollNow, pollSet, receive, SUN_PATH_MAX, wake } from '../sys/unix-datagram.js';
+import { bindDatagramSocket, closeFd, createWakeFd, errnoCodes, loadDatagramCalls, pollInBackground, pollNow, pollSet, receive, SUN_PATH_MAX, wake } from '../sys/unix-datagram.js';
 
 /**
  * systemd's sd_notify protocol, server side: a unix datagram socket whose
@@ -110,7 +109,7 @@ export function openNotifySocket(options: NotifySocketOptions): NotifySocket {
   if (length > SUN_PATH_MAX) throw fail(`the path is ${length} bytes long, and a unix socket path holds at most ${SUN_PATH_MAX}`);
   if (path.includes('\0')) throw fail('the path holds a NUL byte');
   try {
-    native();
+    loadDatagramCalls();
   } catch (error) {
     throw fail(`koffi cannot load (${error instanceof Error ? error.message : String(error)})`);
   }

@@ -55,6 +55,12 @@ export function eager(signature: string): () => CFunction {
   return () => fn;
 }
 
+/** A koffi type, declared on first use and then reused: koffi never frees a type it declared. */
+export function declared<T>(declare: (koffi: Koffi) => T): () => T {
+  let type: T | undefined;
+  return () => (type ??= declare(native().koffi));
+}
+
 /** errno of the last C call made through koffi on this thread. */
 export function lastErrno(): number {
   return native().koffi.errno();

@@ -1,4 +1,4 @@
-import { native } from './koffi.js';
+import { declared, native } from './koffi.js';
 
 /**
  * sigset_t as glibc and musl both lay it out: 1024 bits in `unsigned long` words, signal N at
@@ -10,10 +10,7 @@ const SIGSET_BITS = 1024;
 /** Linux numbers its signals 1 to 64 (NSIG - 1) on every architecture koffi supports. */
 export const LAST_SIGNAL = 64;
 
-export function sigsetType(): ReturnType<typeof import('koffi')['array']> {
-  const { koffi } = native();
-  return koffi.array('unsigned long', SIGSET_BITS / (8 * koffi.sizeof('unsigned long')));
-}
+export const sigsetType = declared((koffi) => koffi.array('unsigned long', SIGSET_BITS / (8 * koffi.sizeof('unsigned long'))));
 
 /** A sigset_t holding exactly `signals`, ready to pass to libc. */
 export function sigset(signals: readonly number[]): Buffer {

@@ -1,5 +1,5 @@
 import { setCloseOnExec } from './fd.js';
-import { lazy, native } from './koffi.js';
+import { declared, lazy, native } from './koffi.js';
 import { sigset, sigsetType } from './sigset.js';
 
 // posix_spawnattr flags, the same in glibc and musl.
@@ -19,11 +19,9 @@ const attrDefault = lazy('int posix_spawnattr_setsigdefault(void *attr, const vo
  * this machine; musl's has other fields but the same size (336 bytes on every 32- and 64-bit
  * Linux), and only libc itself ever reads the fields.
  */
-function attrType(): ReturnType<typeof import('koffi')['struct']> {
-  const { koffi } = native();
-  const sigsetT = sigsetType();
-  return koffi.struct({ flags: 'short', pgrp: 'int', sd: sigsetT, ss: sigsetT, sp: 'int', policy: 'int', pad: koffi.array('int', 16) });
-}
+const attrType = declared((koffi) => koffi.struct({
+  flags: 'short', pgrp: 'int', sd: sigsetType(), ss: sigsetType(), sp: 'int', policy: 'int', pad: koffi.array('int', 16),
+}));
 
 export interface SpawnRequest {
   readonly path: string;

@@ -1,5 +1,5 @@
 import { errnoText } from './errno.js';
-import { lastErrno, lazy, native } from './koffi.js';
+import { declared, lastErrno, lazy, native } from './koffi.js';
 
 /**
  * Unix datagram sockets and the eventfd that wakes a poll, through libc: Node has none (dgram
@@ -20,7 +20,7 @@ const POLLIN = 0x1;
 export const SUN_PATH_MAX = 107;
 
 const socket = lazy('int socket(int domain, int type, int protocol)');
-const bind = lazy('int bind(int fd, const void *addr, uint32_t len)');
+const bindSocket = lazy('int bind(int fd, const void *addr, uint32_t len)');
 const recv = lazy('long recv(int fd, void *buf, unsigned long len, int flags)');
 const write = lazy('long write(int fd, const void *buf, unsigned long len)');
 const close = lazy('int close(int fd)');
@@ -33,6 +33,15 @@ interface AsyncFunction {
 let pollFunction: AsyncFunction | undefined;
 const poll = (): AsyncFunction => (pollFunction ??= native().self.func('int poll(void *fds, unsigned long nfds, int timeout)') as unknown as AsyncFunction);
 
+const sockaddrUn = declared((koffi) => koffi.struct({ sun_family: 'uint16', sun_path: koffi.array('char', SUN_PATH_MAX + 1) }));
+const pollfd = declared((koffi) => koffi.struct({ fd: 'int', events: 'short', revents: 'short' }));
+
+/** Binds the calls now: throws when koffi or one of them cannot load, before any socket exists. */
+export function loadDatagramCalls(): void {
+  for (const bind of [socket, bindSocket, recv, write, close, eventfd]) bind();
+  poll();
+}
+
 /** The errno values the listener tells apart, from koffi's table for this system. */
 export function errnoCodes(): Readonly<Record<string, number>> {
   return native().koffi.os.errno;
@@ -43,10 +52,10 @@ export function bindDatagramSocket(path: string): number {
   const { koffi } = native();
   const fd = socket()(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) throw new Error(`socket() failed: ${errnoText(lastErrno())}`);
-  const type = koffi.struct({ sun_family: 'uint16', sun_path: koffi.array('char', SUN_PATH_MAX + 1) });
+  const type = sockaddrUn();
   const address = Buffer.alloc(koffi.sizeof(type));
   koffi.encode(address, 0, type, { sun_family: AF_UNIX, sun_path: path });
-  if (bind()(fd, address, koffi.offsetof(type, 'sun_path') + Buffer.byteLength(path) + 1) !== 0) {
+  if (bindSocket()(fd, address, koffi.offsetof(type, 'sun_path') + Buffer.byteLength(path) + 1) !== 0) {
     const errno = lastErrno();
     close()(fd);
     throw new Error(`bind() failed: ${errnoText(errno)}`);
@@ -80,9 +89,9 @@ export function receive(fd: number, buffer: Buffer): number {
 /** struct pollfd[] asking for POLLIN on each descriptor. */
 export function pollSet(fds: readonly number[]): Buffer {
   const { koffi } = native();
-  const type = koffi.struct({ fd: 'int', events: 'short', revents: 'short' });
+  const type = pollfd();
   const buffer = Buffer.alloc(koffi.sizeof(type) * fds.length);
-  koffi.encode(buffer, 0, koffi.array(type, fds.length), fds.map((fd) => ({ fd, events: POLLIN, revents: 0 })));
+  fds.forEach((fd, index) => koffi.encode(buffer, index * koffi.sizeof(type), type, { fd, events: POLLIN, revents: 0 }));
   return buffer;
 }
 

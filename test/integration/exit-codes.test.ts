@@ -96,6 +96,18 @@ describe('exit codes', () => {
     expect((await runUsher(['--', 'sh', '-c', 'exit 5'], { env: { USHER_EXIT_MAP: '4:0,5:9' } })).code).toBe(9);
   });
 
+  it('applies --exit-map to 126/127, an init script\'s code and --init-only\'s, but never to exit 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'usher-map-'));
+    const failing = path.join(dir, 'fail.sh');
+    writeFileSync(failing, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const state = ['--state-dir', dir];
+    expect((await runUsher([...state, '--exit-map', '127:0', '--', 'no-such-command-here'])).code).toBe(0);
+    expect((await runUsher([...state, '--exit-map', '126:5', '--', dir])).code).toBe(5);
+    expect((await runUsher([...state, '--exit-map', '3:4', '--init', failing, '--', 'true'])).code).toBe(4);
+    expect((await runUsher([...state, '--exit-map', '3:0', '--init-only', '--init', failing])).code).toBe(0);
+    expect((await runUsher([...state, '--exit-map', '2:0', '--grace', 'soon', '--', 'true'])).code).toBe(2);
+  });
+
   it('prints help on --help and exits 0 without running anything', async () => {
     const run = await runUsher(['--help']);
     expect(run.code).toBe(0);
