@@ -126,6 +126,14 @@ function closeInheritedDescriptors(libc: Libc): void {
   }
 }
 
+/** Readiness that means no more than "spawned" is said once, with the flags that fix it. */
+function logReadinessSource(log: Logger, config: Config): void {
+  if (config.ignoredPort !== undefined) log.warn({ PORT: config.ignoredPort }, `PORT=${JSON.stringify(config.ignoredPort)} is not a port number: not used for readiness`);
+  const sources = config.readyPorts.length + config.checks.filter((check) => check.kind === 'ready').length + (config.readyFd === undefined ? 0 : 1) + (config.notify.socket ? 1 : 0);
+  if (sources > 0 || config.init.only) return;
+  log.info('readiness means only that the app is running: nothing says when it serves. Set PORT or --ready-port to the port it listens on, or use --ready-http, --ready-tcp, --ready-cmd, --ready-fd or --notify-socket');
+}
+
 function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined, initScripts: readonly InitScript[]): void {
   log.info({
     version: USHER_VERSION,
@@ -142,7 +150,10 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
     init: initScripts.map((script) => script.name),
     initMode: config.init.only ? 'only' : config.init.mode,
     checks: config.checks.map((check) => check.id),
+    readyPorts: config.readyPorts.length > 0 ? `${config.readyPorts.map((port) => `:${port}`).join(', ')} (from ${config.readyPortsSource === 'PORT' ? '$PORT' : config.readyPortsSource === 'env' ? 'USHER_READY_PORT' : '--ready-port'})` : 'none',
+    drainIdle: config.drainIdleMs === undefined ? 'off' : formatDuration(config.drainIdleMs),
   }, 'usher started');
+  logReadinessSource(log, config);
   if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
   const budget = config.platform.stopBudgetMs;
   if (budget !== undefined && config.drainMs + config.graceMs > budget) {

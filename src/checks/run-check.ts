@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { SIG } from '../config/signals.js';
 import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-group-child.js';
 import { formatDuration } from '../config/duration.js';
+import { ownConnections } from '../ports/own-connections.js';
 import type { CheckSpec } from './check-spec.js';
 
 export interface CheckOutcome {
@@ -90,6 +91,8 @@ function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
       response.resume();
       resolve({ ok: status >= 200 && status < 400, result: `HTTP ${status}`, output: '' });
     });
+    // The check's own connection is not the app's traffic (--drain-idle).
+    req.on('socket', (socket) => socket.once('connect', () => ownConnections.connected(socket.localPort, new URL(url).hostname)));
     req.on('timeout', () => req.destroy(new Error(`timeout after ${formatDuration(timeoutMs)}`)));
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, result: error.code ?? error.message, output: '' }));
     req.end();
@@ -104,6 +107,7 @@ function runTcp(target: string, timeoutMs: number): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: timeoutMs });
     socket.once('connect', () => {
+      ownConnections.connected(socket.localPort, host); // not the app's traffic (--drain-idle)
       socket.destroy();
       resolve({ ok: true, result: 'ok', output: '' });
     });

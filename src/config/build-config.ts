@@ -2,6 +2,7 @@ import { checksConfig } from '../checks/check-config.js';
 import { initConfig } from '../init/init-config.js';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/levels.js';
 import { appReportConfig } from '../notify/notify-config.js';
+import { portsConfig } from '../ports/port-config.js';
 import { reloadConfig } from '../reload/reload-config.js';
 import type { Config, HttpAddress } from './config.js';
 import { parseDuration } from './duration.js';
@@ -60,9 +61,11 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
   const read = optionReader(cli, env, cwd);
   const init = initConfig(read);
   if (command.length === 0 && !init.only) throw new ConfigError('no COMMAND given (usage: usher [options] [--] COMMAND [ARGS...])');
+  const stop = stopConfig(read);
   return {
     command,
-    ...stopConfig(read),
+    ...stop,
+    ...portsConfig(read, stop.drainMs),
     http: read.one('http', parseHttpAddress)?.value,
     logLevel: read.one('log-level', parseChoice(LOG_LEVELS))?.value ?? 'info',
     logFormat: read.one('log-format', parseChoice(LOG_FORMATS))?.value ?? 'json',

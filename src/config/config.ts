@@ -1,5 +1,6 @@
 import type { CheckSpec, CheckTiming } from '../checks/check-spec.js';
 import type { LogFormat, LogLevel } from '../log/levels.js';
+import type { PortsConfig } from '../ports/port-config.js';
 
 export interface HttpAddress {
   readonly host: string;
@@ -7,7 +8,7 @@ export interface HttpAddress {
 }
 
 /** Everything usher needs to run one app; built once, before the app starts, then read-only. */
-export interface Config {
+export interface Config extends PortsConfig {
   readonly command: readonly string[];
   readonly singleChild: boolean;
   /** Received signal -> signal sent to the app; 0 drops it. */

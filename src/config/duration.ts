@@ -28,3 +28,11 @@ export function formatElapsed(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
+
+/** A span in milliseconds: `350ms`, `2.4s`, then as formatElapsed (`4m12s`, `1h3m`). */
+export function formatSpan(ms: number): string {
+  const value = Math.max(0, ms);
+  if (value < 1000) return `${Math.round(value)}ms`;
+  if (value < 10_000) return `${(Math.floor(value / 100) / 10).toFixed(1)}s`;
+  return formatElapsed(value / 1000);
+}

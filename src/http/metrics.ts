@@ -72,6 +72,18 @@ function lifecycleFamilies(state: StateFile, now: number): Family[] {
       ],
     },
     { name: 'usher_uptime_seconds', type: 'gauge', help: 'Seconds since usher started.', samples: [[NO_LABELS, Math.max(0, (now - state.startedAt) / 1000)]] },
+    {
+      name: 'usher_readiness_source_ready',
+      type: 'gauge',
+      help: 'Whether each part of readiness says ready (1) or not (0): init, app, ports, checks, ready-fd, notify-socket, as configured.',
+      samples: (state.readiness ?? []).map((source) => [{ source: source.source }, flag(source.ready)]),
+    },
+    {
+      name: 'usher_readiness_held_by',
+      type: 'gauge',
+      help: 'The part of readiness that holds it back (1), if any: the first one not ready, outside a stop.',
+      samples: state.readinessHeldBy ? [[{ source: state.readinessHeldBy }, 1]] : [],
+    },
   ];
 }
 

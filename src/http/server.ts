@@ -5,6 +5,7 @@ import type { State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { probeAnswers } from '../lifecycle/probe-answers.js';
 import { METRICS_CONTENT_TYPE } from './metrics.js';
+import { ownConnections } from '../ports/own-connections.js';
 import type { ProbeKind, StateFile } from '../state/schema.js';
 
 export interface HttpServer {
@@ -49,6 +50,7 @@ export function startHttpServer(options: { address: HttpAddress; log: Logger } &
   // nor a later timer do: the HTTP server resets the one and, at its headers check, drops its
   // hold on the socket without closing it. So this cut-off comes before that check.)
   server.on('connection', (socket) => {
+    ownConnections.accepted(); // a probe's connection is not the app's traffic (--drain-idle)
     const timer = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();
     }, SILENT_CLIENT_MS);

@@ -17,7 +17,13 @@ export function onLivenessChange(state: State, changed: State, config: MachineCo
   const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}` };
   if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
   const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? LIVENESS_STOP };
-  return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }, { type: 'clearTimer', name: 'drain' }]);
+  return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }]);
+}
+
+/** The readiness ports: lost once they were all listened on; still waiting until then. */
+export function onPortsChanged(state: State, event: EventOf<'portsChanged'>): Transition {
+  const status = event.missing.length === 0 ? 'listening' : state.ports.status === 'waiting' ? 'waiting' : 'lost';
+  return { state: { ...state, ports: { ...state.ports, status, missing: event.missing } }, effects: [] };
 }
 
 export function onAppReport(state: State, event: EventOf<'appReport'>): Transition {

@@ -1,9 +1,9 @@
 import { SIG, signalName } from '../config/signals.js';
-import { onAppReport, onChecksChanged, onLivenessChange, onReload } from './health-events.js';
+import { onAppReport, onChecksChanged, onLivenessChange, onPortsChanged, onReload } from './health-events.js';
 import { onInitDone, onInitFailed, onInitStopped, onStart } from './init-events.js';
 import { exit, scope, signalApp } from './outcomes.js';
 import { readiness } from './readiness.js';
-import { onAppExit, onGroupChecked, onStopRequest, onTimer, STOP_REQUESTS } from './stop.js';
+import { onAppExit, onDrainQuiet, onGroupChecked, onStopRequest, onTimer, STOP_REQUESTS } from './stop.js';
 import type { Effect, Event, MachineConfig, State, Transition } from './types.js';
 
 /**
@@ -16,8 +16,9 @@ export const initialState: State = {
   phase: 'initializing', startedAt: 0, timeline: [], ready: false, reason: 'starting', reasonSince: 0, appPid: null, appExit: null,
   init: { status: 'none', current: null, failure: null },
   checks: { ready: 'none', readyReason: null, liveFailing: null },
+  ports: { status: 'none', configured: [], missing: [] }, drainStartedAt: null,
   stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null, lastReload: null,
-  app: { said: 'not-asked', status: null, mainPid: null, watchdogFailing: null },
+  app: { via: null, said: 'not-asked', status: null, mainPid: null, watchdogFailing: null },
 };
 
 const JOB_CONTROL_STOPS = new Set<number>([SIG.TSTP, SIG.TTIN, SIG.TTOU]);
@@ -28,7 +29,7 @@ export function transition(state: State, event: Event, config: MachineConfig): T
   if (settled.phase !== state.phase) settled = { ...settled, timeline: [...settled.timeline, { phase: settled.phase, at: event.at }] };
   if (settled.reason !== state.reason) settled = { ...settled, reasonSince: event.at };
   const visible = settled.phase !== state.phase || settled.ready !== state.ready || settled.reason !== state.reason
-    || settled.init !== state.init || settled.checks !== state.checks || settled.app !== state.app;
+    || settled.init !== state.init || settled.checks !== state.checks || settled.app !== state.app || settled.ports !== state.ports;
   const published = next.effects.some((effect) => effect.type === 'publish');
   if (!visible || published) return { state: settled, effects: next.effects };
   // Publish before an exit, so the final state is written; else after the event's own effects.
@@ -41,8 +42,12 @@ export function transition(state: State, event: Event, config: MachineConfig): T
 function step(state: State, event: Event, config: MachineConfig): Transition {
   switch (event.type) {
     case 'start': {
-      const started: State = { ...state, startedAt: event.at, timeline: [{ phase: state.phase, at: event.at }], reasonSince: event.at };
-      return onStart(config.appReadyVia ? { ...started, app: { ...started.app, said: 'waiting' } } : started, config);
+      const started: State = {
+        ...state, startedAt: event.at, timeline: [{ phase: state.phase, at: event.at }], reasonSince: event.at,
+        ports: config.readyPorts.length > 0 ? { status: 'waiting', configured: config.readyPorts, missing: config.readyPorts } : state.ports,
+        app: config.appReadyVia ? { ...state.app, via: config.appReadyVia, said: 'waiting' } : state.app,
+      };
+      return onStart(started, config);
     }
     case 'spawned':
       return {
@@ -52,7 +57,7 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
     case 'spawnFailed':
       return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }], config);
     case 'signal':
-      return onSignal(state, event.signal, config);
+      return onSignal(state, event.signal, config, event.at);
     case 'timer':
       return onTimer(state, event.name, config);
     case 'appExited':
@@ -75,10 +80,14 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
       return onAppReport(state, event);
     case 'watchdog':
       return onLivenessChange(state, { ...state, app: { ...state.app, watchdogFailing: event.failing } }, config);
+    case 'portsChanged':
+      return onPortsChanged(state, event);
+    case 'drainQuiet':
+      return onDrainQuiet(state, event, config);
   }
 }
 
-function onSignal(state: State, received: number, config: MachineConfig): Transition {
+function onSignal(state: State, received: number, config: MachineConfig, at: number): Transition {
   const signal = config.rewrite.get(received) ?? received;
   const name = signalName(received);
   if (signal === 0) {
@@ -86,7 +95,7 @@ function onSignal(state: State, received: number, config: MachineConfig): Transi
   }
   const isStop = STOP_REQUESTS.has(received) || STOP_REQUESTS.has(signal);
   if (state.phase === 'exited') return { state, effects: [] };
-  if (isStop) return onStopRequest(state, name, signal, config);
+  if (isStop) return onStopRequest(state, name, signal, config, at);
   if (state.appPid === null || state.appExit) {
     return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received while no app runs: not forwarded` }] };
   }

@@ -1,5 +1,5 @@
 import { PROBE_CODES, type ProbeCode, type ProbeKind } from '../state/schema.js';
-import { liveFailure } from './readiness.js';
+import { liveFailure, readinessSources, type ReadinessSourceName } from './readiness.js';
 import type { State } from './types.js';
 
 export interface ProbeAnswer {
@@ -29,10 +29,26 @@ export function probeAnswers(state: State): Record<ProbeKind, ProbeAnswer> {
   else if (state.init.status === 'running' || state.appPid === null) startup = answer(PROBE_CODES.notYet, state.reason ?? 'starting');
   let ready: ProbeAnswer = ok;
   if (!state.ready) {
-    if (stopping) ready = answer(PROBE_CODES.stopping, state.reason ?? 'stopping');
-    else if (state.init.status === 'failed') ready = answer(PROBE_CODES.initFailed, state.reason ?? 'an init script failed');
-    else if (state.checks.ready === 'failing') ready = answer(PROBE_CODES.checkFailing, state.reason ?? 'a readiness check is failing');
-    else ready = answer(PROBE_CODES.notYet, state.reason ?? 'starting');
+    const holding = readinessSources(state).find((source) => !source.ready);
+    if (state.phase === 'draining' || state.phase === 'stopping' || !holding) ready = answer(PROBE_CODES.stopping, state.reason ?? 'stopping');
+    else ready = answer(readyCode(state, holding.source), holding.reason ?? 'starting');
   }
   return { startup, ready, live };
+}
+
+/** The code of the source that holds readiness back: failed for good (2, 3), stopping (4), or not yet (1). */
+function readyCode(state: State, source: ReadinessSourceName): ProbeCode {
+  switch (source) {
+    case 'init':
+      return state.init.status === 'failed' ? PROBE_CODES.initFailed : PROBE_CODES.notYet;
+    case 'ports':
+      return state.ports.status === 'lost' ? PROBE_CODES.checkFailing : PROBE_CODES.notYet;
+    case 'checks':
+      return state.checks.ready === 'failing' ? PROBE_CODES.checkFailing : PROBE_CODES.notYet;
+    case 'ready-fd':
+    case 'notify-socket':
+      return state.app.said === 'stopping' ? PROBE_CODES.stopping : PROBE_CODES.notYet;
+    case 'app':
+      return PROBE_CODES.notYet;
+  }
 }

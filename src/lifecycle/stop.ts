@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatSpan } from '../config/duration.js';
 import { SIG, signalName } from '../config/signals.js';
 import { appOutcome, exit, finalExitCode, kill, scope, signalApp } from './outcomes.js';
 import type { Effect, EventOf, MachineConfig, State, Transition } from './types.js';
@@ -9,7 +9,7 @@ import type { Effect, EventOf, MachineConfig, State, Transition } from './types.
  */
 export const STOP_REQUESTS = new Set<number>([SIG.TERM, SIG.INT]);
 
-export function onStopRequest(state: State, name: string, signal: number, config: MachineConfig): Transition {
+export function onStopRequest(state: State, name: string, signal: number, config: MachineConfig, at: number): Transition {
   switch (state.phase) {
     case 'initializing': {
       // No app yet: the init scripts get the stop sequence, and the app never starts.
@@ -21,23 +21,11 @@ export function onStopRequest(state: State, name: string, signal: number, config
     case 'running': {
       const stopping: State = { ...state, stopReason: `stopping: ${name} received`, stopSignal: config.stopSignal ?? signal };
       const effects: Effect[] = [{ type: 'log', level: 'info', msg: `${name} received: not ready from now on` }, { type: 'publish' }];
-      if (config.drainMs > 0) {
-        return {
-          state: { ...stopping, phase: 'draining', stopReason: `draining: ${name} received` },
-          effects: [
-            ...effects,
-            { type: 'log', level: 'info', msg: `draining for ${formatDuration(config.drainMs)} before the stop signal; the app keeps serving` },
-            { type: 'setTimer', name: 'drain', ms: config.drainMs },
-          ],
-        };
-      }
+      if (config.drainMs > 0) return beginDrain({ ...stopping, phase: 'draining', stopReason: `draining: ${name} received`, drainStartedAt: at }, config, effects);
       return beginStop(stopping, config, effects);
     }
     case 'draining':
-      return beginStop(state, config, [
-        { type: 'log', level: 'info', msg: `${name} received again during the drain: stopping now` },
-        { type: 'clearTimer', name: 'drain' },
-      ]);
+      return beginStop(state, config, [{ type: 'log', level: 'info', msg: `${name} received again during the drain: stopping now` }]);
     default:
       return {
         state,
@@ -50,9 +38,37 @@ export function onStopRequest(state: State, name: string, signal: number, config
   }
 }
 
+/** The drain: unready already, the app still serving; the stop signal waits for its end. */
+function beginDrain(state: State, config: MachineConfig, effects: readonly Effect[]): Transition {
+  const drain = formatDuration(config.drainMs);
+  if (config.drainIdleMs === undefined) {
+    return {
+      state,
+      effects: [...effects, { type: 'log', level: 'info', msg: `draining for ${drain} before the stop signal; the app keeps serving` }, { type: 'setTimer', name: 'drain', ms: config.drainMs }],
+    };
+  }
+  return {
+    state,
+    effects: [
+      ...effects,
+      { type: 'log', level: 'info', msg: `draining until the readiness ports have had no traffic for ${formatDuration(config.drainIdleMs)}, ${drain} at most; the app keeps serving` },
+      { type: 'setTimer', name: 'drain', ms: config.drainMs },
+      { type: 'watchDrainTraffic', since: state.drainStartedAt ?? 0, idleMs: config.drainIdleMs },
+    ],
+  };
+}
+
+/** --drain-idle: the ports went quiet, so the drain is over before its limit. */
+export function onDrainQuiet(state: State, event: EventOf<'drainQuiet'>, config: MachineConfig): Transition {
+  if (state.phase !== 'draining' || config.drainIdleMs === undefined) return { state, effects: [] };
+  const after = formatSpan(event.at - (state.drainStartedAt ?? event.at));
+  return beginStop(state, config, [{ type: 'log', level: 'info', msg: `drain ended after ${after}: no traffic for ${formatDuration(config.drainIdleMs)}`, fields: { quietMs: event.quietMs } }]);
+}
+
 export function onTimer(state: State, name: 'drain' | 'grace', config: MachineConfig): Transition {
   if (name === 'drain' && state.phase === 'draining') {
-    return beginStop(state, config, [{ type: 'log', level: 'info', msg: 'drain period over' }]);
+    const msg = config.drainIdleMs === undefined ? 'drain period over' : `drain ended at its limit of ${formatDuration(config.drainMs)}: traffic still arriving`;
+    return beginStop(state, config, [{ type: 'log', level: 'info', msg }]);
   }
   if (name === 'grace' && state.phase === 'stopping') {
     return {
@@ -78,9 +94,15 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
   // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
   if (state.init.status === 'running') send.push({ type: 'signalInit', signal: SIG.TERM });
   return {
-    state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true },
-    effects: [...effects, { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
+    state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true, drainStartedAt: null },
+    effects: [...effects, ...endDrain(state, config), { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
   };
+}
+
+/** Whatever ends a drain (its limit, quiet ports, a second TERM, the app's exit) stops its timer and its watch. */
+function endDrain(state: State, config: MachineConfig): Effect[] {
+  if (state.phase !== 'draining') return [];
+  return [{ type: 'clearTimer', name: 'drain' }, ...(config.drainIdleMs === undefined ? [] : [{ type: 'unwatchDrainTraffic' } as const])];
 }
 
 export function onAppExit(state: State, event: EventOf<'appExited'>, config: MachineConfig): Transition {
@@ -91,8 +113,8 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
   const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
   if (config.singleChild || state.appPid === null) return exit(exited, code, [log, ...stopInit], config);
   return {
-    state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config) },
-    effects: [log, ...stopInit, { type: 'clearTimer', name: 'drain' }, { type: 'checkGroup', pgid: state.appPid }],
+    state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config), drainStartedAt: null },
+    effects: [log, ...stopInit, ...endDrain(state, config), { type: 'checkGroup', pgid: state.appPid }],
   };
 }
 

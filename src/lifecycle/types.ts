@@ -10,7 +10,11 @@ export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
 export interface MachineConfig {
   readonly rewrite: ReadonlyMap<number, number>;
   readonly drainMs: number;
+  /** --drain-idle: the drain ends once the readiness ports were quiet this long; undefined: it lasts drainMs. */
+  readonly drainIdleMs: number | undefined;
   readonly graceMs: number;
+  /** The TCP ports the app's tree must listen on to be ready (--ready-port, $PORT). */
+  readonly readyPorts: readonly number[];
   readonly stopSignal: number | undefined;
   readonly singleChild: boolean;
   readonly exitMap: ReadonlyMap<number, number>;
@@ -24,8 +28,8 @@ export interface MachineConfig {
   };
   readonly onUnhealthy: 'report' | 'exit';
   readonly reloadSignal: number;
-  /** How the app says it is ready, when asked to (--ready-fd, --notify-socket); readiness waits for it. */
-  readonly appReadyVia: string | null;
+  /** How the app says it is ready, when asked to; readiness waits for it. */
+  readonly appReadyVia: 'ready-fd' | 'notify-socket' | null;
 }
 
 export interface AppExit {
@@ -49,6 +53,15 @@ export interface ChecksState {
   readonly liveFailing: string | null;
 }
 
+/** Port readiness: none configured; waiting for the first listen; every port listened on; or one lost since. */
+export interface PortsState {
+  readonly status: 'none' | 'waiting' | 'listening' | 'lost';
+  /** Every readiness port. */
+  readonly configured: readonly number[];
+  /** The readiness ports the app's tree does not listen on (now). */
+  readonly missing: readonly number[];
+}
+
 export interface State {
   readonly phase: Phase;
   /** When usher started (the `start` event), and each phase it entered since. */
@@ -64,6 +77,9 @@ export interface State {
   readonly appExit: AppExit | null;
   readonly init: InitState;
   readonly checks: ChecksState;
+  readonly ports: PortsState;
+  /** When the drain began (the unready report), while draining. */
+  readonly drainStartedAt: number | null;
   /** Why usher is draining or stopping. */
   readonly stopReason: string | null;
   /** The signal that starts the app's graceful stop, fixed by the first TERM/INT. */
@@ -80,6 +96,8 @@ export interface State {
 }
 
 export interface AppReport {
+  /** The protocol the app speaks to say it is ready (--ready-fd, --notify-socket), or none. */
+  readonly via: 'ready-fd' | 'notify-socket' | null;
   /** not-asked: no protocol configured; waiting: asked, not said yet; then what it last said. */
   readonly said: 'not-asked' | 'waiting' | 'ready' | 'stopping';
   /** sd_notify STATUS=…, shown in the state and `usher status`. */
@@ -115,6 +133,10 @@ export type Event = { readonly at: number } & (
   | { readonly type: 'watchdog'; readonly failing: string | null }
   /** The content under a --reload-on path changed (debounced, compared by hash). */
   | { readonly type: 'reloadRequested'; readonly path: string; readonly detail: string }
+  /** Which readiness ports the app's tree does not listen on changed. */
+  | { readonly type: 'portsChanged'; readonly missing: readonly number[] }
+  /** --drain-idle: the readiness ports have had no traffic for quietMs since the drain began. */
+  | { readonly type: 'drainQuiet'; readonly quietMs: number }
 );
 
 export type EventOf<T extends Event['type']> = Extract<Event, { readonly type: T }>;
@@ -136,6 +158,9 @@ export type Effect =
   | { readonly type: 'runInit' }
   /** To the process group of the init script running now, if any. */
   | { readonly type: 'signalInit'; readonly signal: number }
+  /** --drain-idle: report `drainQuiet` once the readiness ports were quiet idleMs from `since`; and its end. */
+  | { readonly type: 'watchDrainTraffic'; readonly since: number; readonly idleMs: number }
+  | { readonly type: 'unwatchDrainTraffic' }
   /** Readiness or phase changed: state files, markers and the HTTP server pick it up. */
   | { readonly type: 'publish' }
   | { readonly type: 'log'; readonly level: LogLevelName; readonly msg: string; readonly fields?: Readonly<Record<string, unknown>> }

@@ -4,8 +4,9 @@
  */
 import { formatElapsed } from '../config/duration.js';
 import { probeLine, type ReadResult } from '../state/reader.js';
-import { PROBE_KINDS, type CheckRecord, type InitScriptRecord } from '../state/schema.js';
-import { formatSpan, printable } from './format.js';
+import { PROBE_KINDS, type CheckRecord, type InitScriptRecord, type StateFile } from '../state/schema.js';
+import { formatSpan } from '../config/duration.js';
+import { printable } from './format.js';
 import { renderTimeline, timelineRows } from './timeline.js';
 
 export interface StatusOptions {
@@ -43,7 +44,7 @@ export function renderStatus(read: ReadResult, { dir, now, fill }: StatusOptions
     const result = probeLine(kind, state, asOf);
     lines.push(`  ${kind.padEnd(8)} ${result.code}  ${result.line}`);
   }
-  lines.push('', ...initLines(state.init, asOf), '', ...checkLines(state.checks, asOf));
+  lines.push('', ...readinessLines(state), '', ...initLines(state.init, asOf), '', ...checkLines(state.checks, asOf));
   const rows = timelineRows(state, asOf);
   if (rows.length > 0) lines.push('', ...renderTimeline(rows, { fill }));
   return `${lines.join('\n')}\n`;
@@ -60,6 +61,20 @@ function initLines(scripts: readonly InitScriptRecord[], now: number): string[] 
       return `  ${script.name.padEnd(nameWidth)}  ${script.status.padEnd(7)}  ${duration.padEnd(6)}  ${result}`.trimEnd();
     }),
   ];
+}
+
+/** Each part of readiness, and which one holds it back. Absent from files of older ushers. */
+function readinessLines(state: StateFile): string[] {
+  const sources = state.readiness ?? [];
+  if (sources.length === 0) return [];
+  const ports = (state.readyPorts ?? []).map((port) => `:${port}`).join(', ');
+  const width = Math.max(...sources.map((source) => source.source.length));
+  return ['readiness:', ...sources.map((source) => {
+    const answer = source.ready ? 'ready' : `not ready: ${printable(source.reason)}`;
+    const which = source.source === 'ports' ? `  (${ports})` : '';
+    const held = source.source === state.readinessHeldBy ? '  <- holds readiness back' : '';
+    return `  ${source.source.padEnd(width)}  ${answer}${which}${held}`;
+  })];
 }
 
 function checkLines(checks: readonly CheckRecord[], now: number): string[] {

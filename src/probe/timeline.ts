@@ -3,7 +3,7 @@
  * so a person sees at a glance where start-up time went.
  */
 import type { StateFile } from '../state/schema.js';
-import { formatSpan } from './format.js';
+import { formatSpan } from '../config/duration.js';
 
 export interface TimelineRow {
   readonly label: string;

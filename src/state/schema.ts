@@ -93,6 +93,22 @@ export interface StateFile {
   readonly checks: readonly CheckRecord[];
   /** The last reload signal sent because a --reload-on path changed; null before any. */
   readonly lastReload: ReloadRecord | null;
+  /**
+   * What readiness is made of, in order (init, app, ports, checks, ready-fd or notify-socket, as
+   * configured), each ready or why not; `readinessHeldBy` names the first one not ready ('' when
+   * ready or stopping). Absent from files of ushers before port readiness: same version.
+   */
+  readonly readiness: readonly ReadinessRecord[];
+  readonly readinessHeldBy: string;
+  /** The readiness ports (--ready-port, $PORT); empty when none. */
+  readonly readyPorts: readonly number[];
+}
+
+export interface ReadinessRecord {
+  readonly source: string;
+  readonly ready: boolean;
+  /** Why not; '' when ready. */
+  readonly reason: string;
 }
 
 export interface ReloadRecord {

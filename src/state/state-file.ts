@@ -1,5 +1,6 @@
 import { signalName } from '../config/signals.js';
 import { probeAnswers } from '../lifecycle/probe-answers.js';
+import { readinessSources } from '../lifecycle/readiness.js';
 import type { State } from '../lifecycle/types.js';
 import { STATE_VERSION, type CheckRecord, type InitScriptRecord, type StateFile } from './schema.js';
 
@@ -13,6 +14,8 @@ export interface StateFileInput {
 /** The state file's content for a moment of the lifecycle; the writer adds the heartbeat. */
 export function buildStateFile({ state, init, checks }: StateFileInput): StateFile {
   const probes = probeAnswers(state);
+  const sources = readinessSources(state);
+  const stopping = state.phase === 'draining' || state.phase === 'stopping' || state.phase === 'exited';
   return {
     version: STATE_VERSION,
     usherPid: process.pid,
@@ -36,5 +39,8 @@ export function buildStateFile({ state, init, checks }: StateFileInput): StateFi
     init,
     checks,
     lastReload: state.lastReload ? { at: state.lastReload.at, path: state.lastReload.path, signal: signalName(state.lastReload.signal) } : null,
+    readiness: sources.map((source) => ({ source: source.source, ready: source.ready, reason: source.reason ?? '' })),
+    readinessHeldBy: stopping ? '' : (sources.find((source) => !source.ready)?.source ?? ''),
+    readyPorts: state.ports.configured,
   };
 }

@@ -5,10 +5,14 @@ import type { InitScript } from '../init/init-scripts.js';
 import type { TimerName, Unstamped } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { openNotifyProtocol, type NotifyProtocol } from '../notify/notify-protocol.js';
+import { createDrainTraffic, type DrainTraffic } from '../ports/drain-traffic.js';
+import { ListenerFinder } from '../ports/listeners.js';
+import { createPortWatch, type PortWatch } from '../ports/port-watch.js';
 import type { AppHandle } from '../process/spawn-app.js';
 import { Reaper } from '../reaper/reaper.js';
 import { startReloadWatcher, type ReloadWatcher } from '../reload/watcher.js';
 import type { Libc } from '../sys/libc.js';
+import { listChildren } from '../sys/proc.js';
 import { Counters } from './counters.js';
 import { GroupWatch } from './group-watch.js';
 import { createReapSchedule, type ReapSchedule } from './reap-schedule.js';
@@ -24,6 +28,10 @@ export interface Adapters {
   readonly checks: Checks | undefined;
   readonly notify: NotifyProtocol | undefined;
   readonly reloadWatcher: ReloadWatcher | undefined;
+  /** Port readiness, started once the app runs; undefined without readiness ports. */
+  readonly ports: PortWatch | undefined;
+  /** --drain-idle's watch of the readiness ports' traffic. */
+  readonly drainTraffic: DrainTraffic | undefined;
 }
 
 export interface AdapterContext {
@@ -68,12 +76,32 @@ export function createAdapters(context: AdapterContext): Adapters {
       log, report: dispatch, changed,
     }),
     notify: openNotify(config, log, dispatch),
+    ...portAdapters(context),
     // --reload-on: watched from the start, so a change is noticed whenever it comes; the machine
     // decides whether it becomes a signal (never during init, drain or stop).
     reloadWatcher: config.reload.paths.length === 0 ? undefined : startReloadWatcher({
       paths: config.reload.paths, optional: config.reload.optional, debounceMs: config.reload.debounceMs, log,
       onChange: (change) => dispatch({ type: 'reloadRequested', path: change.path, detail: change.detail }),
     }),
+  };
+}
+
+/** Port readiness and the drain's traffic watch, on the readiness ports. */
+function portAdapters({ config, log, dispatch, app, ownChildren }: AdapterContext): Pick<Adapters, 'ports' | 'drainTraffic'> {
+  if (config.readyPorts.length === 0) return { ports: undefined, drainTraffic: undefined };
+  // The app's tree: the app, and the orphans usher adopted from it (daemons that double-forked).
+  const roots = (): number[] => {
+    const running = app();
+    const adopted = (listChildren() ?? []).filter((pid) => !ownChildren.has(pid));
+    return running ? [running.pid, ...adopted] : adopted;
+  };
+  const finder = new ListenerFinder(roots, (why) => log.warn({ why }, 'sock_diag is not available: reading listeners from /proc/net/tcp instead'));
+  return {
+    ports: createPortWatch({
+      ports: config.readyPorts, finder, log, report: dispatch,
+      warnLoopback: process.pid === 1 || Boolean(process.env.KUBERNETES_SERVICE_HOST),
+    }),
+    drainTraffic: config.drainIdleMs === undefined ? undefined : createDrainTraffic({ ports: config.readyPorts, log, report: dispatch }),
   };
 }
 

@@ -52,12 +52,13 @@ const APP_DEFAULT_SIGNALS = signalRange(31);
 /** What the lifecycle machine needs of the configuration. */
 export function machineConfig(config: Config, initScripts: readonly InitScript[]): MachineConfig {
   return {
-    rewrite: config.rewrite, drainMs: config.drainMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
+    rewrite: config.rewrite, drainMs: config.drainMs, drainIdleMs: config.drainIdleMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
+    readyPorts: config.readyPorts,
     singleChild: config.singleChild, exitMap: config.exitMap, platformSignalsApp: config.platform.signalsEveryProcess,
     init: { present: initScripts.length > 0, mode: config.init.mode, onFailure: config.init.onFailure, only: config.init.only },
     onUnhealthy: config.onUnhealthy,
     reloadSignal: config.reload.signal,
-    appReadyVia: config.readyFd !== undefined ? `ready fd ${config.readyFd}` : config.notify.socket ? 'NOTIFY_SOCKET' : null,
+    appReadyVia: config.readyFd !== undefined ? 'ready-fd' : config.notify.socket ? 'notify-socket' : null,
   };
 }
 
@@ -83,6 +84,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     switch (effect.type) {
       case 'spawnApp':
         app = startApp(options, adapters, ownChildren, queue.dispatch);
+        if (app) adapters.ports?.start(); // after `app` is set: the ports belong to its tree
         return;
       case 'signalApp':
         if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) counters.signalSent(signalName(effect.signal));
@@ -101,6 +103,10 @@ export function supervise(options: SuperviseOptions): Supervisor {
         return adapters.initRunner?.run();
       case 'signalInit':
         return adapters.initRunner?.signal(effect.signal);
+      case 'watchDrainTraffic':
+        return adapters.drainTraffic?.watch(effect.since, effect.idleMs);
+      case 'unwatchDrainTraffic':
+        return adapters.drainTraffic?.stop();
       case 'publish':
         return publish();
       case 'log':
@@ -111,7 +117,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   }
 
   function finish(code: number): never {
-    for (const stop of [() => groupWatch.stop(), () => timers.clearAll(), () => reaps.stop(), () => adapters.checks?.stop(), () => adapters.notify?.close(), () => adapters.reloadWatcher?.stop()]) stop();
+    for (const stop of [() => groupWatch.stop(), () => timers.clearAll(), () => reaps.stop(), () => adapters.checks?.stop(), () => adapters.notify?.close(), () => adapters.reloadWatcher?.stop(), () => adapters.ports?.stop(), () => adapters.drainTraffic?.stop()]) stop();
     killEverythingLeft(ownChildren, options.libc !== undefined);
     reaps.now();
     process.exitCode = code;

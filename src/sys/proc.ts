@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * What usher reads of /proc. Every reader returns undefined when /proc cannot be read (out of
@@ -68,4 +68,77 @@ export function listChildren(): number[] | undefined {
 /** The slow way: every process whose parent is usher. */
 export function childrenByParent(): number[] | undefined {
   return allProcesses()?.filter((stat) => stat.ppid === process.pid).map((stat) => stat.pid);
+}
+
+/** `pid` and all its descendants, from the kernel's children lists (every thread's). */
+export function processTree(roots: readonly number[]): number[] {
+  const found: number[] = [];
+  const pending = [...roots];
+  const seen = new Set<number>();
+  for (let pid = pending.pop(); pid !== undefined; pid = pending.pop()) {
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    found.push(pid);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const task of tasks) {
+      try {
+        for (const word of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ')) if (word) pending.push(Number(word));
+      } catch {
+        // the thread or the process ended meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/** The socket inodes a process holds open, each with one descriptor that holds it (/proc/PID/fd). */
+export function socketsOf(pid: number): Map<number, number> {
+  const sockets = new Map<number, number>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return sockets; // gone, or not ours to look at
+  }
+  for (const fd of fds) {
+    const inode = socketInode(fdTarget(pid, Number(fd)));
+    if (inode !== undefined && !sockets.has(inode)) sockets.set(inode, Number(fd));
+  }
+  return sockets;
+}
+
+/** What /proc/PID/fd/FD points to (`socket:[12345]`, a path…); undefined when it is gone. */
+export function fdTarget(pid: number, fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+export function socketInode(target: string | undefined): number | undefined {
+  const match = target === undefined ? null : /^socket:\[(\d+)\]$/.exec(target);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * How many TCP connections this network namespace has accepted since it began: Tcp's
+ * PassiveOpens in /proc/net/snmp, counted by the kernel for every listener of the namespace.
+ */
+export function tcpPassiveOpens(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/snmp', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const [names, values] = text.split('\n').filter((line) => line.startsWith('Tcp:'));
+  const index = names?.split(' ').indexOf('PassiveOpens') ?? -1;
+  const value = index < 0 ? NaN : Number(values?.split(' ')[index]);
+  return Number.isFinite(value) ? value : undefined;
 }

@@ -80,7 +80,7 @@ function sample(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
     phase: 'running', appPid: 4321, startedAt: now - 300_000, exitCode: -1,
     timeline: [{ phase: 'initializing', at: now - 300_000 }, { phase: 'running', at: now - 45_000 }],
-    init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0,
+    init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
     ...overrides,
   };
 }

@@ -17,7 +17,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
     version: 1, usherPid: process.pid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
     startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
-    phase: 'running', appPid: 1, startedAt: 1, exitCode: -1, timeline: [], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0,
+    phase: 'running', appPid: 1, startedAt: 1, exitCode: -1, timeline: [], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
     ...overrides,
   };
 }

@@ -7,7 +7,7 @@ import type { Effect, MachineConfig, State, Unstamped } from '../../src/lifecycl
 type Event = Unstamped & { readonly at?: number };
 
 const base: MachineConfig = {
-  rewrite: new Map(), drainMs: 0, graceMs: 10_000, stopSignal: undefined, singleChild: false,
+  rewrite: new Map(), drainMs: 0, drainIdleMs: undefined, graceMs: 10_000, stopSignal: undefined, singleChild: false, readyPorts: [],
   exitMap: new Map(), platformSignalsApp: false,
   init: { present: false, mode: 'before', onFailure: 'exit', only: false }, onUnhealthy: 'report', reloadSignal: SIG.HUP,
   appReadyVia: null,
@@ -275,5 +275,47 @@ describe('lifecycle machine: the timeline and the exit code are the machine\'s',
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 0]]) })).toEqual({ type: 'exit', code: 1 });
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 7]]) })).toEqual({ type: 'exit', code: 7 });
     expect(exitOf(stop(0, null), { onUnhealthy: 'exit', exitMap: new Map([[1, 9]]) })).toEqual({ type: 'exit', code: 1 });
+  });
+});
+
+describe('lifecycle machine: readiness ports and a drain that ends with the traffic', () => {
+  const ports: Partial<MachineConfig> = { readyPorts: [8080, 9090] };
+
+  it('is not ready until every readiness port is listened on, and says which', () => {
+    const waiting = run(started, ports);
+    expect(waiting.state).toMatchObject({ ready: false, reason: 'waiting for the app to listen on :8080 and :9090' });
+    const one = run([...started, { type: 'portsChanged', missing: [9090] }], ports);
+    expect(one.state).toMatchObject({ ready: false, reason: 'waiting for the app to listen on :9090' });
+    expect(run([...started, { type: 'portsChanged', missing: [] }], ports).state.ready).toBe(true);
+  });
+
+  it('goes unready when a listener goes, with the reason, and ready again when it is back', () => {
+    const lost = run([...started, { type: 'portsChanged', missing: [] }, { type: 'portsChanged', missing: [8080] }], ports);
+    expect(lost.state).toMatchObject({ ready: false, reason: 'no longer listening on :8080', ports: { status: 'lost' } });
+    expect(lost.effects.filter((effect) => effect.type === 'publish').length).toBeGreaterThanOrEqual(2);
+    const back = run([...started, { type: 'portsChanged', missing: [] }, { type: 'portsChanged', missing: [8080] }, { type: 'portsChanged', missing: [] }], ports);
+    expect(back.state.ready).toBe(true);
+  });
+
+  it('with --drain-idle watches the traffic from the unready report and stops as soon as it is quiet', () => {
+    const config = { ...ports, drainMs: 30_000, drainIdleMs: 1000 };
+    const events: Event[] = [...started, { type: 'portsChanged', missing: [] }, { type: 'signal', signal: SIG.TERM, at: 5000 }];
+    const draining = run(events, config);
+    expect(draining.state.phase).toBe('draining');
+    expect(draining.effects).toContainEqual({ type: 'watchDrainTraffic', since: 5000, idleMs: 1000 });
+    expect(draining.effects).toContainEqual({ type: 'setTimer', name: 'drain', ms: 30_000 });
+    const quiet = run([...events, { type: 'drainQuiet', quietMs: 1000, at: 6300 }], config);
+    expect(quiet.state.phase).toBe('stopping');
+    expect(sends(quiet.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
+    expect(quiet.effects).toContainEqual({ type: 'clearTimer', name: 'drain' });
+  });
+
+  it('ends the drain at its limit while traffic still arrives, and stops watching', () => {
+    const config = { ...ports, drainMs: 30_000, drainIdleMs: 1000 };
+    const { state, effects } = run([...started, { type: 'signal', signal: SIG.TERM }, { type: 'timer', name: 'drain' }], config);
+    expect(state.phase).toBe('stopping');
+    expect(effects).toContainEqual({ type: 'unwatchDrainTraffic' });
+    // A late report of quiet changes nothing once the stop signal went out.
+    expect(sends(run([...started, { type: 'signal', signal: SIG.TERM }, { type: 'timer', name: 'drain' }, { type: 'drainQuiet', quietMs: 1000 }], config).effects)).toHaveLength(1);
   });
 });

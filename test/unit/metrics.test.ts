@@ -106,6 +106,8 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 3, liveCode: 0,
     startupReason: '', readyReason: 'check ready-http-1 failing', liveReason: '',
     reasonSince: NOW - 5000, phase: 'running', appPid: 42, startedAt: NOW - 90_500, exitCode: -1, appStatus: '', appMainPid: 0,
+    readiness: [{ source: 'app', ready: true, reason: '' }, { source: 'ports', ready: true, reason: '' }, { source: 'checks', ready: false, reason: 'check ready-http-1 failing' }],
+    readinessHeldBy: 'checks', readyPorts: [8080],
     timeline: [{ phase: 'initializing', at: NOW - 90_500 }, { phase: 'running', at: NOW - 80_000 }],
     init: [
       script({ name: '10-migrate.sh', status: 'ok', startedAt: NOW - 90_000, endedAt: NOW - 88_500, exitCode: 0 }),
@@ -140,6 +142,8 @@ const FAMILIES: Record<string, 'gauge' | 'counter'> = {
   usher_live: 'gauge',
   usher_probe_code: 'gauge',
   usher_uptime_seconds: 'gauge',
+  usher_readiness_source_ready: 'gauge',
+  usher_readiness_held_by: 'gauge',
   usher_init_script_duration_seconds: 'gauge',
   usher_init_script_exit_code: 'gauge',
   usher_check_passing: 'gauge',
@@ -152,6 +156,12 @@ const FAMILIES: Record<string, 'gauge' | 'counter'> = {
 };
 
 describe('renderMetrics', () => {
+  it('names each part of readiness and the one holding it back', () => {
+    const families = parseExposition(renderMetrics(input()));
+    expect(values(families, 'usher_readiness_source_ready')).toEqual([{ labels: { source: 'app' }, value: 1 }, { labels: { source: 'ports' }, value: 1 }, { labels: { source: 'checks' }, value: 0 }]);
+    expect(values(families, 'usher_readiness_held_by')).toEqual([{ labels: { source: 'checks' }, value: 1 }]);
+  });
+
   it('writes valid exposition text: every line parses, each family once with HELP and TYPE', () => {
     const families = parseExposition(renderMetrics(input()));
     expect(Object.fromEntries([...families].map(([name, family]) => [name, family.type]))).toEqual(FAMILIES);

@@ -15,7 +15,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
     startupCode: 0, readyCode: 1, liveCode: 0,
     startupReason: '', readyReason: 'init script 10-migrate.sh running', liveReason: '',
     reasonSince: NOW - 252_000, phase: 'initializing', appPid: 0, startedAt: NOW - 260_000, exitCode: -1,
-    timeline: [{ phase: 'initializing', at: NOW - 260_000 }], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0,
+    timeline: [{ phase: 'initializing', at: NOW - 260_000 }], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseProbeArgs, UsageError } from '../../src/probe/args.js';
-import { formatSpan } from '../../src/probe/format.js';
+import { formatSpan } from '../../src/config/duration.js';
 import { renderTimeline, timelineRows } from '../../src/probe/timeline.js';
 import type { StateFile } from '../../src/state/schema.js';
 

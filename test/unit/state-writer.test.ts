@@ -8,7 +8,7 @@ import { createStateWriter, staleAfter, type StateLog } from '../../src/state/wr
 function state(overrides: Partial<StateFile> = {}): StateFile {
   // Built in an order of its own: the writer must put the flat fields first anyway.
   return {
-    checks: [], init: [], lastReload: null, appStatus: '', appMainPid: 0, timeline: [], phase: 'running', appPid: 9, startedAt: 1, exitCode: -1,
+    checks: [], init: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [], timeline: [], phase: 'running', appPid: 9, startedAt: 1, exitCode: -1,
     version: 1, usherPid: process.pid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
     startupCode: 0, readyCode: 3, liveCode: 0, startupReason: '', readyReason: 'check ready-cmd-1 failing', liveReason: '', reasonSince: 5,
     ...overrides,
