@@ -23,10 +23,10 @@ const curlHost = ['', '0.0.0.0', '::'].includes(probeHost) ? 'localhost' : probe
 // Flags win over USHER_* variables, so pass a demo default only where the user set nothing.
 const drain = process.env.USHER_DRAIN || '2s';
 const grace = process.env.USHER_GRACE || '5s';
-// A temp state dir, so the demo needs no /run/usher; --ready-fd 3: the app writes a newline to
-// fd 3 once it listens (READY_FD tells it which fd), and only then is it ready.
+// A temp state dir, so the demo needs no /run/usher. Readiness needs no flag: PORT is set, so
+// usher reports ready once the app listens on it.
 const stateDir = process.env.USHER_STATE_DIR || mkdtempSync(path.join(tmpdir(), 'usher-demo-'));
-const flags = ['--http', probe, '--state-dir', stateDir, '--ready-fd', '3'];
+const flags = ['--http', probe, '--state-dir', stateDir];
 if (!process.env.USHER_LOG_FORMAT) flags.push('--log-format', 'text');
 if (!process.env.USHER_DRAIN) flags.push('--drain', drain);
 if (!process.env.USHER_GRACE) flags.push('--grace', grace);
@@ -40,7 +40,7 @@ const usher = spawn(usherBin, [...flags, '--', process.execPath, 'examples/serve
   stdio: 'inherit',
   detached: true,
   // The demo binds the app to loopback unless HOST says otherwise; in a container it is 0.0.0.0.
-  env: { ...process.env, PORT: appPort, HOST: process.env.HOST || '127.0.0.1', READY_FD: '3' },
+  env: { ...process.env, PORT: appPort, HOST: process.env.HOST || '127.0.0.1' },
 });
 
 usher.on('error', (error) => {

@@ -18,7 +18,7 @@ export const PROBE_USAGE = `usage: usher probe startup|ready|live [--json] [--st
        usher status [--json] [--state-dir DIR]
 State dir: --state-dir, else $USHER_STATE_DIR, else /run/usher if it holds state.json,
 else \${TMPDIR:-/tmp}/usher-UID.
-probe exit codes: 0 ok, 1 not yet, 2 an init script failed, 3 a check is failing,
+probe exit codes: 0 ok, 1 not yet, 2 an init script failed, 3 a check is failing (or a port lost),
 4 draining or stopping, 5 the app has exited, 6 no live usher, 64 usage.
 `;
 
