@@ -1,18 +1,22 @@
 import { readdirSync, writeSync } from 'node:fs';
 import { parseRun } from './cli/parse-run.js';
-import type { Config, HttpAddress } from './config/config.js';
+import type { Config, HttpAddress, HttpConfig } from './config/config.js';
 import { formatDuration } from './config/duration.js';
 import { ConfigError } from './config/errors.js';
 import { SIG, signalName } from './config/signals.js';
 import { listInitScripts, type InitScript } from './init/init-scripts.js';
 import { createLogger, type Logger } from './log/logger.js';
+import { output } from './log/output.js';
+import { guardStdio } from './log/stdio-guard.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
+import { resolveSignalScope, type SignalScope } from './process/signal-scope.js';
 import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
 import { checkReloadPaths } from './reload/watcher.js';
 import { statePublisher } from './supervisor/state-publisher.js';
 import { supervise, type Supervisor } from './supervisor/supervise.js';
 import { loadLibc, type Libc } from './sys/libc.js';
+import { listenTcp } from './sys/listen.js';
 
 declare const USHER_VERSION: string;
 
@@ -23,28 +27,20 @@ declare const USHER_VERSION: string;
  * 1. Signal handlers are already in place: entry.ts installed them before loading this file.
  */
 export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: SignalIntake): void {
+  // Node's own stdout and stderr streams would switch the app's shared descriptors to non-blocking.
+  guardStdio();
   // 2. Configuration: flags, then USHER_* variables. A bad value stops usher here, with exit 2.
   const config = parseOrExit(argv, env);
   const log = createLogger(config.logLevel, config.logFormat);
   const initScripts = listInitScriptsOrExit(config, log);
   checkReloadPathsOrExit(config);
+  const signalScope = resolveSignalScope(config.signals, config.command, env.PATH, process.cwd());
 
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
-  //    and the terminal handed over when interactive. All need libc; without it, carry on.
+  //    the terminal handed over when interactive, the HTTP server's socket bound (a port in use
+  //    stops usher here, exit 2). All need libc; without it, carry on.
   const libc = loadLibc();
-  let tty: TtyHandover | undefined;
-  if (!(libc instanceof Error)) {
-    if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
-    closeInheritedDescriptors(libc);
-    // A write of usher's own to a closed pipe (its stderr when the log reader went away, a probe
-    // client that hung up) raises SIGPIPE in the writing thread: usher's main thread. Blocked
-    // there, it stays usher's own EPIPE and is never forwarded to the app (or looped on, when
-    // the log line saying so hits the same pipe). A SIGPIPE sent to usher from outside is
-    // process-directed, lands on another thread, and is forwarded as ever. The app starts with
-    // an empty signal mask.
-    libc.blockInThisThread(SIG.PIPE);
-    if (!config.singleChild) tty = prepareTtyHandover(libc, env.PATH);
-  }
+  const { tty, httpFd } = libc instanceof Error ? { tty: undefined, httpFd: undefined } : prepareProcess(libc, config, log, env);
 
   // 4. Spawn and supervise: from here on, every failure of usher's own must take the app down with it.
   const cwd = process.cwd();
@@ -64,12 +60,12 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   const startServices = (): void => {
     if (servicesStarted) return;
     servicesStarted = true;
-    logStart(log, config, libc, tty, initScripts);
-    if (config.http) startHttp(config.http, log, { state: () => supervisor!.state(), stateFile: () => supervisor!.stateFile(), metrics: () => supervisor!.metrics() });
+    logStart(log, config, libc, tty, initScripts, signalScope);
+    if (config.http) startHttp(config.http, httpFd, log, { state: () => supervisor!.state(), stateFile: () => supervisor!.stateFile(), metrics: () => supervisor!.metrics() });
   };
   if (initScripts.length > 0) startServices();
   supervise({
-    config, log, libc: libc instanceof Error ? undefined : libc, tty, initScripts, cwd, env, signals, publish,
+    config, log, libc: libc instanceof Error ? undefined : libc, tty, signalScope: signalScope.scope, initScripts, cwd, env, signals, publish,
     started: (running) => (supervisor = running),
     afterSpawn: () => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
@@ -78,10 +74,36 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   });
 }
 
+/** Step 3, with libc: what the process needs before the app starts. */
+function prepareProcess(libc: Libc, config: Config, log: Logger, env: NodeJS.ProcessEnv): { tty: TtyHandover | undefined; httpFd: number | undefined } {
+  // Before anything starts: a port in use stops usher now, not after the app is up.
+  const httpFd = config.http ? bindHttpOrExit(config.http) : undefined;
+  if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
+  if (config.parentDeathSignal !== undefined && !libc.setParentDeathSignal(config.parentDeathSignal)) log.warn('could not set the parent-death signal (-p)');
+  closeInheritedDescriptors(libc);
+  // A write of usher's own to a closed pipe (its stderr when the log reader went away, a probe
+  // client that hung up) raises SIGPIPE in the writing thread: usher's main thread. Blocked
+  // there, it stays usher's own EPIPE and is never forwarded to the app (or looped on, when
+  // the log line saying so hits the same pipe). A SIGPIPE sent to usher from outside is
+  // process-directed, lands on another thread, and is forwarded as ever. The app starts with
+  // an empty signal mask.
+  libc.blockInThisThread(SIG.PIPE);
+  return { tty: config.singleChild ? undefined : prepareTtyHandover(libc, env.PATH), httpFd };
+}
+
+function bindHttpOrExit(http: HttpConfig): number {
+  try {
+    return listenTcp(http.host, http.port);
+  } catch (error) {
+    output(2).write(`usher: ${http.where}: cannot listen on ${http.host}:${http.port}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
 /** After the app started, a failure to serve probes is logged, never fatal. */
-function startHttp(address: HttpAddress, log: Logger, source: Pick<Supervisor, 'state' | 'stateFile' | 'metrics'>): void {
+function startHttp(address: HttpAddress, fd: number | undefined, log: Logger, source: Pick<Supervisor, 'state' | 'stateFile' | 'metrics'>): void {
   import('./http/server.js')
-    .then(({ startHttpServer }) => startHttpServer({ address, ...source, log }))
+    .then(({ startHttpServer }) => startHttpServer({ address, fd, ...source, log }))
     .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'HTTP server could not start; the app keeps running'));
 }
 
@@ -90,7 +112,7 @@ function checkReloadPathsOrExit(config: Config): void {
   try {
     checkReloadPaths(config.reload.paths, config.reload.optional);
   } catch (error) {
-    writeSync(2, `usher: --reload-on/USHER_RELOAD_ON: ${(error as Error).message}${config.reload.optional ? '' : ' (or pass --reload-optional)'}\n`);
+    output(2).write(`usher: --reload-on/USHER_RELOAD_ON: ${(error as Error).message}${config.reload.optional ? '' : ' (or pass --reload-optional)'}\n`);
     process.exit(2);
   }
 }
@@ -101,7 +123,7 @@ function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
     if (config.init.only && scripts.length === 0) throw new Error(`--init-only, but no executable init script in ${config.init.paths.join(', ')}`);
     return scripts;
   } catch (error) {
-    writeSync(2, `usher: --init/USHER_INIT: ${(error as Error).message}\n`);
+    output(2).write(`usher: --init/USHER_INIT: ${(error as Error).message}\n`);
     process.exit(2);
   }
 }
@@ -113,7 +135,7 @@ function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     return parsed.config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    writeSync(2, `usher: ${error.message}\n`);
+    output(2).write(`usher: ${error.message}\n`);
     process.exit(2);
   }
 }
@@ -134,13 +156,13 @@ function logReadinessSource(log: Logger, config: Config): void {
   log.info('readiness means only that the app is running: nothing says when it serves. Set PORT or --ready-port to the port it listens on, or use --ready-http, --ready-tcp, --ready-cmd, --ready-fd or --notify-socket');
 }
 
-function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined, initScripts: readonly InitScript[]): void {
+function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined, initScripts: readonly InitScript[], signalScope: SignalScope): void {
   log.info({
     version: USHER_VERSION,
     command: config.command[0] ?? null,
     args: config.command.length - 1,
     role: process.pid === 1 ? 'pid1' : 'subreaper',
-    signals: config.singleChild ? 'app only' : 'process group',
+    signals: config.singleChild ? 'app only (--single-child)' : `${signalScope.scope === 'app' ? 'app only' : 'process group'} (${signalScope.why})`,
     terminal: tty ? 'handed to the app' : 'none',
     rewrite: Object.fromEntries([...config.rewrite].map(([from, to]) => [signalName(from), to === 0 ? 'drop' : signalName(to)])),
     drain: formatDuration(config.drainMs),
@@ -154,6 +176,7 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
     drainIdle: config.drainIdleMs === undefined ? 'off' : formatDuration(config.drainIdleMs),
   }, 'usher started');
   logReadinessSource(log, config);
+  for (const note of config.compatNotes) log.debug(note);
   if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
   const budget = config.platform.stopBudgetMs;
   if (budget !== undefined && config.drainMs + config.graceMs > budget) {

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
 import { OPTIONS, type OptionSpec } from '../config/options.js';
 import { buildConfig, type CliValues } from '../config/build-config.js';
+import { LICENSE } from './license.js';
 
 export type ParseResult = { kind: 'run'; config: Config } | { kind: 'printed' };
 
@@ -26,7 +27,7 @@ function program(version: string, write: (text: string) => void): Command {
     .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json] [--state-dir DIR]\n       usher status [--json] [--state-dir DIR]')
     .description('A PID 1 for containers: forwards signals, reaps zombies, stops gracefully.')
     .argument('[command...]', 'the app to run, found through PATH')
-    .version(version, '--version')
+    .version(version, '-V, --version')
     .helpOption('-h, --help')
     .passThroughOptions()
     .allowExcessArguments()
@@ -59,6 +60,10 @@ export function parseRun(argv: readonly string[], env: NodeJS.ProcessEnv, versio
     throw error;
   }
   const opts = cmd.opts<Record<string, string | string[] | boolean | undefined>>();
+  if (opts.license === true) {
+    write(LICENSE);
+    return { kind: 'printed' };
+  }
   const cli = new Map<string, readonly string[] | true>();
   for (const option of OPTIONS) {
     const value = opts[camel(option.name)];

@@ -7,10 +7,17 @@ export interface HttpAddress {
   readonly port: number;
 }
 
+/** --http as configured: the address and the flag or variable it came from, for messages. */
+export interface HttpConfig extends HttpAddress {
+  readonly where: string;
+}
+
 /** Everything usher needs to run one app; built once, before the app starts, then read-only. */
 export interface Config extends PortsConfig {
   readonly command: readonly string[];
   readonly singleChild: boolean;
+  /** --signals as given: resolved against COMMAND at start (process/signal-scope.ts). */
+  readonly signals: 'app' | 'group' | 'auto';
   /** Received signal -> signal sent to the app; 0 drops it. */
   readonly rewrite: ReadonlyMap<number, number>;
   readonly drainMs: number;
@@ -19,7 +26,7 @@ export interface Config extends PortsConfig {
   readonly graceMs: number;
   readonly stopSignal: number | undefined;
   readonly exitMap: ReadonlyMap<number, number>;
-  readonly http: HttpAddress | undefined;
+  readonly http: HttpConfig | undefined;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly platform: import('./platform.js').Platform;
@@ -32,6 +39,12 @@ export interface Config extends PortsConfig {
   readonly notify: { readonly socket: boolean; readonly watchdogMs: number | undefined };
   /** From --state-dir / USHER_STATE_DIR; undefined: the default search. */
   readonly stateDir: string | undefined;
+  /** tini's -p: the signal usher gets when its own parent dies. */
+  readonly parentDeathSignal: number | undefined;
+  /** tini's -w: reaped orphans logged as warnings. */
+  readonly warnOnReap: boolean;
+  /** Flags and variables of tini and dumb-init that mean nothing more for usher: said at debug. */
+  readonly compatNotes: readonly string[];
 }
 
 export interface InitConfig {

@@ -33,6 +33,8 @@ export interface OptionSpec {
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'single-child', short: 'c', kind: 'boolean', env: 'USHER_SINGLE_CHILD', default: 'off',
     help: 'signals go to the app only, not its process group; the app is not put in a session of its own' },
+  { name: 'signals', value: 'WHO', kind: 'value', env: 'USHER_SIGNALS', default: 'auto',
+    help: 'who gets forwarded signals and the stop signal: app (its process alone), group (its process group), or auto: the group when COMMAND is a shell or a shell script, the app alone otherwise; SIGKILL at the grace end always reaches everything' },
   { name: 'rewrite', short: 'r', value: 'FROM:TO', kind: 'list', env: 'USHER_REWRITE', default: 'none',
     help: 'rewrite a received signal before forwarding it (names or numbers; TO = 0 drops it); repeatable' },
   { name: 'drain', value: 'DURATION', kind: 'value', env: 'USHER_DRAIN', default: '0 (5s when KUBERNETES_SERVICE_HOST is set)',
@@ -109,10 +111,16 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'same as --log-level debug' },
   { name: 'log-format', value: 'FORMAT', kind: 'value', env: 'USHER_LOG_FORMAT', default: 'json',
     help: 'json (pino lines on stderr) or text (for people)' },
-  { name: 'subreaper', short: 's', kind: 'boolean', default: 'automatic', compat: 'tini -s',
+  { name: 'subreaper', short: 's', kind: 'boolean', default: 'automatic', compat: 'tini -s, TINI_SUBREAPER',
     help: 'accepted for tini compatibility: usher always becomes a child subreaper when it is not PID 1' },
-  { name: 'group', short: 'g', kind: 'boolean', default: 'on', compat: 'tini -g',
-    help: 'accepted for tini compatibility: signals go to the process group unless --single-child' },
+  { name: 'parent-death-signal', short: 'p', value: 'SIG', kind: 'value', default: 'none', compat: 'tini -p',
+    help: 'the signal usher gets when its own parent dies (prctl PR_SET_PDEATHSIG): TERM starts its graceful stop' },
+  { name: 'warn-on-reap', short: 'w', kind: 'boolean', default: 'off', compat: 'tini -w',
+    help: 'log the orphans usher reaps as warnings, not at info' },
+  { name: 'license', short: 'l', kind: 'boolean', default: 'off', compat: 'tini -l',
+    help: 'print usher\'s license (MIT) and exit' },
+  { name: 'group', short: 'g', kind: 'boolean', default: 'off', compat: 'tini -g', alias: { of: 'signals', value: 'group' },
+    help: 'same as --signals group' },
 ];
 
 export function optionFlag(spec: OptionSpec): string {

@@ -49,6 +49,21 @@ export function parseSignal(text: string, options: { allowZero?: boolean } = {})
   return number;
 }
 
+/**
+ * A signal usher sends to ask something of the app (the stop signal, the reload signal): never
+ * one that cannot be a request. SIGKILL cannot be handled, so no graceful anything (it comes
+ * anyway at the grace end); SIGSTOP freezes the app; SIGCHLD means nothing to it.
+ */
+export function parseRequestSignal(what: string): (text: string) => number {
+  return (text) => {
+    const number = parseSignal(text);
+    if (number === SIG.KILL) throw new Error(`${signalName(number)} cannot be the ${what}: the app could not handle it (SIGKILL comes anyway at the grace end)`);
+    if (number === SIG.STOP) throw new Error(`${signalName(number)} cannot be the ${what}: it would freeze the app`);
+    if (number === SIG.CHLD) throw new Error(`${signalName(number)} cannot be the ${what}: it asks nothing of the app`);
+    return number;
+  };
+}
+
 /** Parses one `FROM:TO` signal rewrite; `TO` = 0 drops the signal. */
 export function parseRewrite(text: string): [number, number] {
   const parts = text.split(':');

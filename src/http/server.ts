@@ -31,7 +31,7 @@ const ROUTES: Record<string, ProbeKind | 'status' | 'metrics'> = {
  * request timeout, so a broken or hostile client cannot tie usher up. It never shows the app's
  * argv or environment (they hold secrets).
  */
-export function startHttpServer(options: { address: HttpAddress; log: Logger } & Sources): Promise<HttpServer> {
+export function startHttpServer(options: { address: HttpAddress; fd?: number; log: Logger } & Sources): Promise<HttpServer> {
   const server = createServer({
     maxHeaderSize: 8192,
     // A probe is answered in a millisecond: a client that has not sent its request in 2 s is cut
@@ -64,7 +64,9 @@ export function startHttpServer(options: { address: HttpAddress; log: Logger } &
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.address.port, options.address.host, () => {
+    // A socket usher bound at start (a port in use is exit 2 before the app starts), else the address.
+    const where = options.fd !== undefined ? { fd: options.fd } : { port: options.address.port, host: options.address.host };
+    server.listen(where, () => {
       server.off('error', reject);
       const bound = server.address() as AddressInfo;
       const address = { host: bound.address, port: bound.port };

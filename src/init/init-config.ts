@@ -1,7 +1,6 @@
 import type { InitConfig } from '../config/config.js';
 import type { OptionReader } from '../config/option-reader.js';
-import { parseDuration } from '../config/duration.js';
-import { parseBoolean, parseChoice, parsePath } from '../config/parsers.js';
+import { parseBoolean, parseChoice, parsePath, parsePositiveDuration } from '../config/parsers.js';
 
 /** --init and its policies. */
 export function initConfig(read: OptionReader): InitConfig {
@@ -11,7 +10,7 @@ export function initConfig(read: OptionReader): InitConfig {
   return {
     paths,
     mode: read.one('init-mode', parseChoice(['before', 'parallel'] as const))?.value ?? 'before',
-    timeoutMs: read.one('init-timeout', parseDuration)?.value,
+    timeoutMs: read.one('init-timeout', parsePositiveDuration)?.value,
     onFailure: read.one('on-init-failure', parseChoice(['exit', 'unready'] as const))?.value ?? 'exit',
     only,
   };

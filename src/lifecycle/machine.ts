@@ -3,7 +3,7 @@ import { onAppReport, onChecksChanged, onLivenessChange, onPortsChanged, onReloa
 import { onInitDone, onInitFailed, onInitStopped, onStart } from './init-events.js';
 import { exit, scope, signalApp } from './outcomes.js';
 import { readiness } from './readiness.js';
-import { onAppExit, onDrainQuiet, onGroupChecked, onStopRequest, onTimer, STOP_REQUESTS } from './stop.js';
+import { onAppExit, onDrainQuiet, onLeftoversCounted, onStopRequest, onTimer, STOP_REQUESTS } from './stop.js';
 import type { Effect, Event, MachineConfig, State, Transition } from './types.js';
 
 /**
@@ -17,7 +17,7 @@ export const initialState: State = {
   init: { status: 'none', current: null, failure: null },
   checks: { ready: 'none', readyReason: null, liveFailing: null },
   ports: { status: 'none', configured: [], missing: [] }, drainStartedAt: null,
-  stopReason: null, stopSignal: null, graceStarted: false, forcedExitCode: null, exitCode: null, lastReload: null,
+  stopReason: null, stopSignal: null, graceStarted: false, killSent: false, forcedExitCode: null, exitCode: null, lastReload: null,
   app: { via: null, said: 'not-asked', status: null, mainPid: null, watchdogFailing: null },
 };
 
@@ -62,8 +62,8 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
       return onTimer(state, event.name, config);
     case 'appExited':
       return onAppExit(state, event, config);
-    case 'groupChecked':
-      return onGroupChecked(state, event.live, config);
+    case 'leftoversCounted':
+      return onLeftoversCounted(state, event.live, config);
     case 'initScriptStarted':
       return { state: { ...state, init: { ...state.init, status: 'running', current: event.name } }, effects: [] };
     case 'initDone':

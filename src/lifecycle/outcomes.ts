@@ -3,7 +3,7 @@ import type { AppExit, Effect, MachineConfig, State, Transition } from './types.
 
 /** What every part of the machine needs: where signals go, the exit code, and how it ends. */
 export function scope(config: MachineConfig): 'group' | 'app' {
-  return config.singleChild ? 'app' : 'group';
+  return config.singleChild ? 'app' : config.signalScope;
 }
 
 /** A signal to the app (its group, or it alone): nothing when no app runs. */
@@ -44,9 +44,14 @@ export function exit(state: State, code: number, effects: readonly Effect[], con
   };
 }
 
-/** SIGKILL to what runs: the app's group and the running init script's group. */
+/**
+ * SIGKILL to everything that runs, whatever --signals says: the app's whole group (or the app
+ * with --single-child, whose group is usher's), what is left of it elsewhere (daemons that left
+ * the group, adopted orphans), and the running init script's group.
+ */
 export function kill(state: State, config: MachineConfig): Effect[] {
-  const effects: Effect[] = signalApp(state, SIG.KILL, config);
+  const effects: Effect[] = signalApp(state, SIG.KILL, config, config.singleChild ? 'app' : 'group');
+  effects.push({ type: 'signalLeftovers', signal: SIG.KILL, pgid: config.singleChild ? null : state.appPid });
   if (state.init.status === 'running') effects.push({ type: 'signalInit', signal: SIG.KILL });
   return effects;
 }

@@ -27,12 +27,15 @@ export function onStopRequest(state: State, name: string, signal: number, config
     case 'draining':
       return beginStop(state, config, [{ type: 'log', level: 'info', msg: `${name} received again during the drain: stopping now` }]);
     default:
+      // Once the stop signal went out, another one is forwarded like any signal: a Procfile
+      // runner's Ctrl-C sends INT and TERM at once, and the app must finish its stop. SIGKILL
+      // comes at the grace end; whoever wants it now sends SIGKILL.
+      if (state.appPid === null || state.appExit) return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received while stopping: no app runs to forward it to` }] };
       return {
         state,
         effects: [
-          { type: 'log', level: 'warn', msg: `${name} received again while stopping: SIGKILL now` },
-          { type: 'clearTimer', name: 'grace' },
-          ...kill(state, config),
+          { type: 'log', level: 'info', msg: `${name} received while stopping: forwarded as ${signalName(signal)}; SIGKILL at the grace end`, fields: { scope: scope(config) } },
+          ...signalApp(state, signal, config),
         ],
       };
   }
@@ -72,7 +75,7 @@ export function onTimer(state: State, name: 'drain' | 'grace', config: MachineCo
   }
   if (name === 'grace' && state.phase === 'stopping') {
     return {
-      state,
+      state: { ...state, killSent: true },
       effects: [{ type: 'log', level: 'warn', msg: `grace period of ${formatDuration(config.graceMs)} over: SIGKILL to what is left` }, ...kill(state, config)],
     };
   }
@@ -93,6 +96,8 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
   }
   // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
   if (state.init.status === 'running') send.push({ type: 'signalInit', signal: SIG.TERM });
+  // What usher adopted as subreaper (daemons that double-forked away) stops with the app.
+  send.push({ type: 'signalOrphans', signal: SIG.TERM });
   return {
     state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true, drainStartedAt: null },
     effects: [...effects, ...endDrain(state, config), { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
@@ -114,19 +119,21 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
   if (config.singleChild || state.appPid === null) return exit(exited, code, [log, ...stopInit], config);
   return {
     state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config), drainStartedAt: null },
-    effects: [log, ...stopInit, ...endDrain(state, config), { type: 'checkGroup', pgid: state.appPid }],
+    effects: [log, ...stopInit, ...endDrain(state, config), { type: 'watchLeftovers', pgid: state.appPid }],
   };
 }
 
-export function onGroupChecked(state: State, live: number, config: MachineConfig): Transition {
+export function onLeftoversCounted(state: State, live: number, config: MachineConfig): Transition {
   if (state.phase !== 'stopping' || !state.appExit) return { state, effects: [] };
   if (live === 0) return exit(state, appOutcome(state), [{ type: 'log', level: 'info', msg: 'exiting', fields: { exitCode: finalExitCode(state, appOutcome(state), config) } }], config);
+  // Past the grace, whatever shows up (the children of a killed daemon, adopted now) goes at once.
+  if (state.killSent) return { state, effects: [{ type: 'signalLeftovers', signal: SIG.KILL, pgid: state.appPid }] };
   if (state.graceStarted) return { state, effects: [] };
   return {
     state: { ...state, graceStarted: true },
     effects: [
-      { type: 'log', level: 'info', msg: `${live} process(es) left in the app's group: SIGTERM, SIGKILL in ${formatDuration(config.graceMs)}` },
-      ...signalApp(state, SIG.TERM, config, 'group'),
+      { type: 'log', level: 'info', msg: `${live} process(es) left of the app: SIGTERM, SIGKILL in ${formatDuration(config.graceMs)}` },
+      { type: 'signalLeftovers', signal: SIG.TERM, pgid: state.appPid },
       { type: 'setTimer', name: 'grace', ms: config.graceMs },
     ],
   };

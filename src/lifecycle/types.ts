@@ -17,6 +17,8 @@ export interface MachineConfig {
   readonly readyPorts: readonly number[];
   readonly stopSignal: number | undefined;
   readonly singleChild: boolean;
+  /** Where forwarded signals and the stop signal go: the app's process alone, or its process group. */
+  readonly signalScope: 'app' | 'group';
   readonly exitMap: ReadonlyMap<number, number>;
   /** The platform signals every process itself (Heroku): never send the app a second stop signal. */
   readonly platformSignalsApp: boolean;
@@ -86,6 +88,8 @@ export interface State {
   readonly stopSignal: number | null;
   /** Set once the stop signal went out (or the app exited): the grace timer runs from then. */
   readonly graceStarted: boolean;
+  /** Set once the grace was over and SIGKILL went out: what is found left from then on is killed at once. */
+  readonly killSent: boolean;
   /** An exit code that wins over the app's: a failed init script's, or 1 after a liveness stop. */
   readonly forcedExitCode: number | null;
   readonly exitCode: number | null;
@@ -118,8 +122,8 @@ export type Event = { readonly at: number } & (
   | { readonly type: 'signal'; readonly signal: number }
   | { readonly type: 'timer'; readonly name: TimerName }
   | { readonly type: 'appExited'; readonly code: number | null; readonly signal: number | null }
-  /** Answer to `checkGroup`: how many live processes are left in the app's process group. */
-  | { readonly type: 'groupChecked'; readonly live: number }
+  /** Answer to `watchLeftovers`: how many live processes are left of the app (its group, its escapees, adopted orphans). */
+  | { readonly type: 'leftoversCounted'; readonly live: number }
   | { readonly type: 'initScriptStarted'; readonly name: string }
   /** Every init script succeeded. */
   | { readonly type: 'initDone' }
@@ -153,8 +157,12 @@ export type Effect =
   | { readonly type: 'stopSelf' }
   | { readonly type: 'setTimer'; readonly name: TimerName; readonly ms: number }
   | { readonly type: 'clearTimer'; readonly name: TimerName }
-  /** Keep reporting `groupChecked` for group `pgid` (after each reap and periodically) until it is empty. */
-  | { readonly type: 'checkGroup'; readonly pgid: number }
+  /** Keep reporting `leftoversCounted` for the app whose group is `pgid` (after each reap and periodically) until none is left. */
+  | { readonly type: 'watchLeftovers'; readonly pgid: number }
+  /** To each process usher adopted as subreaper (its children it did not start). */
+  | { readonly type: 'signalOrphans'; readonly signal: number }
+  /** To each live process left of the app (group `pgid`, what left it, adopted orphans and their children). */
+  | { readonly type: 'signalLeftovers'; readonly signal: number; readonly pgid: number | null }
   | { readonly type: 'runInit' }
   /** To the process group of the init script running now, if any. */
   | { readonly type: 'signalInit'; readonly signal: number }

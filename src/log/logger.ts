@@ -1,16 +1,27 @@
-import { writeSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { LogFormat, LogLevel } from './levels.js';
+import { output } from './output.js';
 
 export type { Logger };
 
-/** Writes straight to fd 2, synchronously: a line logged just before exit must not be lost. */
-function writeStderr(text: string): void {
-  try {
-    writeSync(2, text);
-  } catch {
-    // stderr closed or full: usher keeps supervising rather than die for a log line.
-  }
+/**
+ * Each line goes straight to stderr, synchronously (a line logged just before exit must not be
+ * lost), through usher's own non-blocking output: what cannot be written at once is dropped and
+ * counted, and the count is said as soon as a line goes out again.
+ */
+function stderrWriter(format: LogFormat): (line: string) => void {
+  const stderr = output(2);
+  const shaped = (line: string): string => (format === 'text' ? formatText(line) : line);
+  let dropped = 0;
+  return (line) => {
+    if (dropped > 0 && stderr.write(shaped(droppedNotice(dropped)))) dropped = 0;
+    if (!stderr.write(shaped(line))) dropped += 1;
+  };
+}
+
+/** The line that says how many were lost, in pino's own shape so both formats show it alike. */
+function droppedNotice(count: number): string {
+  return `${JSON.stringify({ level: 'warn', time: new Date().toISOString(), name: 'usher', dropped: count, msg: `${count} log line${count === 1 ? '' : 's'} dropped while stderr was full` })}\n`;
 }
 
 const HIDDEN = new Set(['level', 'time', 'msg', 'name']);
@@ -37,7 +48,7 @@ function textValue(value: unknown): string {
 }
 
 export function createLogger(level: LogLevel, format: LogFormat): Logger {
-  const destination = { write: format === 'text' ? (line: string) => writeStderr(formatText(line)) : writeStderr };
+  const destination = { write: stderrWriter(format) };
   return pino(
     {
       level,

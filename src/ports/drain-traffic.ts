@@ -1,7 +1,9 @@
 import type { Unstamped } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
-import { tcpPassiveOpens } from '../sys/proc.js';
+import { socketsOf, tcpPassiveOpens } from '../sys/proc.js';
 import { connections, listeningSockets, SockDiagError, type Connection } from '../sys/sock-diag.js';
+import { describeListener } from './describe.js';
+import type { ListenerFinder } from './listeners.js';
 import { ownConnections } from './own-connections.js';
 
 /** Polls at most this often; a poll that costs more spaces the next ones out (at most a tenth of a core). */
@@ -10,6 +12,8 @@ const COST_FACTOR = 10;
 
 export interface DrainTrafficOptions {
   readonly ports: readonly number[];
+  /** Which listeners are the app's: the namespace's count of accepted connections is the app's only when every listener is. */
+  readonly finder: ListenerFinder;
   readonly log: Logger;
   readonly report: (event: Unstamped<'drainQuiet'>) => void;
 }
@@ -26,16 +30,22 @@ export interface DrainTraffic {
  * one poll tells the last activity of every open connection to the millisecond; connections
  * this side closed meanwhile stay in TIME_WAIT with the time they closed; a connection in a
  * listener's accept queue is activity now. What no poll can see, a connection the client opened
- * and closed between two polls, still shows in the namespace's count of accepted connections:
- * any that usher did not accept or make itself counts as traffic now. That errs towards a longer
- * drain (another container of the pod accepting connections keeps it going), never a shorter one.
+ * and closed between two polls, still shows in the network namespace's count of accepted
+ * connections, when the namespace is the app's own (a pod, a container): when every listener in
+ * it is the app's or usher's, any accepted connection usher did not accept or make itself is the
+ * app's traffic. Where something else listens too (host networking, another container of the
+ * pod, several services on one machine) that count says nothing of the app, and usher goes by
+ * what each poll sees, saying so once: a connection shorter than a poll may go unseen there.
  */
 export function createDrainTraffic(options: DrainTrafficOptions): DrainTraffic {
   let timer: NodeJS.Timeout | undefined;
   let opens: { readonly all: number; readonly own: number } | undefined;
+  /** The namespace's accepted connections are the app's (no other listener): decided at each watch. */
+  let countOpens = false;
 
   /** Accepted connections since the last poll that were not usher's own. */
   const unseenOpens = (): boolean => {
+    if (!countOpens) return false;
     const all = tcpPassiveOpens();
     if (all === undefined) return false;
     const own = ownConnections.opens();
@@ -84,8 +94,26 @@ export function createDrainTraffic(options: DrainTrafficOptions): DrainTraffic {
     watch(since, idleMs) {
       clearTimeout(timer);
       opens = undefined;
+      const others = otherListeners(options.finder);
+      countOpens = others.length === 0;
+      if (others.length > 0) {
+        options.log.info({ others: others.slice(0, 5) }, `--drain-idle: something else listens in this network namespace (${others.slice(0, 3).join(', ')}), so a connection that opens and closes between two polls (${POLL_MS} ms) may go unseen; longer ones are seen`);
+      }
       poll(since, idleMs);
     },
     stop: () => clearTimeout(timer),
   };
+}
+
+/** Listeners of the namespace that are neither the app's nor usher's own (its HTTP server). */
+function otherListeners(finder: ListenerFinder): string[] {
+  let all;
+  try {
+    all = listeningSockets();
+  } catch {
+    return ['(sock_diag unavailable)'];
+  }
+  const apps = new Set((finder.find() ?? []).map((listener) => listener.inode));
+  const usher = socketsOf(process.pid);
+  return all.filter((listener) => !apps.has(listener.inode) && !usher.has(listener.inode)).map(describeListener);
 }

@@ -14,7 +14,7 @@ import { startReloadWatcher, type ReloadWatcher } from '../reload/watcher.js';
 import type { Libc } from '../sys/libc.js';
 import { listChildren } from '../sys/proc.js';
 import { Counters } from './counters.js';
-import { GroupWatch } from './group-watch.js';
+import { LeftoverWatch } from './leftover-watch.js';
 import { createReapSchedule, type ReapSchedule } from './reap-schedule.js';
 import { Timers } from './timers.js';
 
@@ -22,7 +22,7 @@ import { Timers } from './timers.js';
 export interface Adapters {
   readonly counters: Counters;
   readonly timers: Timers;
-  readonly groupWatch: GroupWatch;
+  readonly leftovers: LeftoverWatch;
   readonly reaps: ReapSchedule;
   readonly initRunner: InitRunner | undefined;
   readonly checks: Checks | undefined;
@@ -45,6 +45,8 @@ export interface AdapterContext {
   /** Pids usher started itself (init scripts, checks, the app): the orphan reaper leaves them alone. */
   readonly ownChildren: Set<number>;
   readonly app: () => AppHandle | undefined;
+  /** What usher reaps by pid besides the app (its guardian). */
+  readonly alsoSpawned: () => readonly { collect(): unknown }[];
   readonly dispatch: (event: Unstamped) => void;
   /** A record of a script or check changed: the state file follows. */
   readonly changed: () => void;
@@ -53,19 +55,19 @@ export interface AdapterContext {
 export function createAdapters(context: AdapterContext): Adapters {
   const { config, log, dispatch, ownChildren, changed } = context;
   const counters = new Counters();
-  const groupWatch = new GroupWatch((live) => dispatch({ type: 'groupChecked', live }));
+  const leftovers = new LeftoverWatch(ownChildren, (live) => dispatch({ type: 'leftoversCounted', live }));
   return {
     counters,
-    groupWatch,
+    leftovers,
     timers: new Timers((name: TimerName) => dispatch({ type: 'timer', name })),
     reaps: createReapSchedule({
       reaper: context.libc && new Reaper(context.libc, (pid) => ownChildren.has(pid)),
-      app: context.app,
+      ownSpawned: () => [...[context.app()].filter((app) => app !== undefined), ...context.alsoSpawned()],
       onOrphans: (reaped) => {
         const total = counters.orphansReaped(reaped.length);
-        log.info({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
+        log[config.warnOnReap ? 'warn' : 'info']({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
       },
-      afterPass: () => groupWatch.check(),
+      afterPass: () => leftovers.check(),
     }),
     initRunner: context.initScripts.length === 0 ? undefined : createInitRunner({
       scripts: context.initScripts, timeoutMs: config.init.timeoutMs, graceMs: config.graceMs, cwd: context.cwd, env: context.appEnv,
@@ -101,7 +103,7 @@ function portAdapters({ config, log, dispatch, app, ownChildren }: AdapterContex
       ports: config.readyPorts, finder, log, report: dispatch,
       warnLoopback: process.pid === 1 || Boolean(process.env.KUBERNETES_SERVICE_HOST),
     }),
-    drainTraffic: config.drainIdleMs === undefined ? undefined : createDrainTraffic({ ports: config.readyPorts, log, report: dispatch }),
+    drainTraffic: config.drainIdleMs === undefined ? undefined : createDrainTraffic({ ports: config.readyPorts, finder, log, report: dispatch }),
   };
 }
 
@@ -114,4 +116,16 @@ function openNotify(config: Config, log: Logger, dispatch: (event: Unstamped) =>
     log.error({ err: error }, `--notify-socket: ${(error as Error).message}; the app will never be reported ready`);
     return undefined;
   }
+}
+
+/** At exit: every adapter stops, so nothing of usher's fires any more. */
+export function stopAdapters(adapters: Adapters): void {
+  adapters.leftovers.stop();
+  adapters.timers.clearAll();
+  adapters.reaps.stop();
+  adapters.checks?.stop();
+  adapters.notify?.close();
+  adapters.reloadWatcher?.stop();
+  adapters.ports?.stop();
+  adapters.drainTraffic?.stop();
 }

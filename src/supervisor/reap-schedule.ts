@@ -1,4 +1,3 @@
-import type { AppHandle } from '../process/spawn-app.js';
 import type { Reaped, Reaper } from '../reaper/reaper.js';
 
 /** How often the app and the orphans are looked at without a SIGCHLD: a lost one costs at most this. */
@@ -7,8 +6,8 @@ const SLOW_PASS_MS = 1000;
 export interface ReapScheduleOptions {
   /** Orphan reaping; undefined without libc. */
   readonly reaper: Reaper | undefined;
-  /** The app, from its spawn until it has ended. */
-  readonly app: () => AppHandle | undefined;
+  /** What usher spawned itself with posix_spawn and so reaps by pid: the app, its guardian. */
+  readonly ownSpawned: () => readonly { collect(): unknown }[];
   readonly onOrphans: (reaped: readonly Reaped[]) => void;
   /** After every pass: the group watch looks again. */
   readonly afterPass: () => void;
@@ -31,7 +30,7 @@ export interface ReapSchedule {
 export function createReapSchedule(options: ReapScheduleOptions): ReapSchedule {
   let scheduled = false;
   const pass = (): void => {
-    options.app()?.collect();
+    for (const spawned of options.ownSpawned()) spawned.collect();
     const result = options.reaper?.reap();
     if (result && result.reaped.length > 0) options.onOrphans(result.reaped);
     options.afterPass();

@@ -8,14 +8,17 @@ import type { Logger } from '../log/logger.js';
 import { appEnvironment } from '../process/app-env.js';
 import { sendSignal } from '../process/group.js';
 import type { SignalIntake } from '../process/signal-intake.js';
+import { startGuardian, type Guardian } from '../process/guardian.js';
 import { spawnApp, type AppHandle } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
 import type { StateFile } from '../state/schema.js';
 import { buildStateFile } from '../state/state-file.js';
 import type { Libc } from '../sys/libc.js';
-import { signalRange } from '../sys/sigset.js';
-import { createAdapters, type Adapters } from './adapters.js';
+import { LAST_SIGNAL, signalRange } from '../sys/sigset.js';
+import { createAdapters, stopAdapters, type Adapters } from './adapters.js';
 import { killEverythingLeft } from './cleanup.js';
+import { adoptedOrphans } from './leftover-watch.js';
+
 import { createEventQueue } from './event-queue.js';
 import type { Publish } from './state-publisher.js';
 
@@ -25,6 +28,8 @@ export interface SuperviseOptions {
   /** libc through koffi, when it loaded: orphans are reaped and the app is spawned with posix_spawn. */
   readonly libc: Libc | undefined;
   readonly tty: TtyHandover | undefined;
+  /** --signals resolved against COMMAND. */
+  readonly signalScope: 'app' | 'group';
   readonly initScripts: readonly InitScript[];
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -47,11 +52,12 @@ export interface Supervisor {
 }
 
 /** Signals the app gets back at their default disposition when usher spawns it with posix_spawn. */
-const APP_DEFAULT_SIGNALS = signalRange(31);
+const APP_DEFAULT_SIGNALS = signalRange(LAST_SIGNAL);
 
 /** What the lifecycle machine needs of the configuration. */
-export function machineConfig(config: Config, initScripts: readonly InitScript[]): MachineConfig {
+export function machineConfig(config: Config, initScripts: readonly InitScript[], signalScope: 'app' | 'group'): MachineConfig {
   return {
+    signalScope,
     rewrite: config.rewrite, drainMs: config.drainMs, drainIdleMs: config.drainIdleMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
     readyPorts: config.readyPorts,
     singleChild: config.singleChild, exitMap: config.exitMap, platformSignalsApp: config.platform.signalsEveryProcess,
@@ -71,12 +77,13 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const { config, log } = options;
   const ownChildren = new Set<number>();
   let app: AppHandle | undefined;
-  const queue = createEventQueue(initialState, machineConfig(config, options.initScripts), (effect) => perform(effect));
+  let guardian: Guardian | undefined;
+  const queue = createEventQueue(initialState, machineConfig(config, options.initScripts, options.signalScope), (effect) => perform(effect));
   const adapters: Adapters = createAdapters({
     config, log, libc: options.libc, initScripts: options.initScripts, cwd: options.cwd, appEnv: appEnvironment(options.env),
-    ownChildren, app: () => app, dispatch: queue.dispatch, changed: () => publish(),
+    ownChildren, app: () => app, alsoSpawned: () => (guardian ? [guardian] : []), dispatch: queue.dispatch, changed: () => publish(),
   });
-  const { counters, timers, groupWatch, reaps } = adapters;
+  const { counters, timers, leftovers, reaps } = adapters;
   const stateFile = (): StateFile => buildStateFile({ state: queue.state(), init: adapters.initRunner?.records() ?? [], checks: adapters.checks?.records() ?? [] });
   const publish = (): void => options.publish(stateFile(), queue.state().phase === 'exited');
 
@@ -84,21 +91,24 @@ export function supervise(options: SuperviseOptions): Supervisor {
     switch (effect.type) {
       case 'spawnApp':
         app = startApp(options, adapters, ownChildren, queue.dispatch);
-        if (app) adapters.ports?.start(); // after `app` is set: the ports belong to its tree
+        if (!app) return;
+        adapters.ports?.start(); // after `app` is set: the ports belong to its tree
+        guardian = guard(app, options, ownChildren, log);
         return;
       case 'signalApp':
-        if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) counters.signalSent(signalName(effect.signal));
-        else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
-        return reaps.soon(); // after every signal: the app may be gone already
+      case 'signalOrphans':
+      case 'signalLeftovers':
+        sendSignals(effect, adapters, ownChildren, log);
+        return reaps.soon(); // after every signal: what it ended can be reaped
       case 'stopSelf':
         return void process.kill(process.pid, 'SIGSTOP');
       case 'setTimer':
         return timers.set(effect.name, effect.ms);
       case 'clearTimer':
         return timers.clear(effect.name);
-      case 'checkGroup':
+      case 'watchLeftovers':
         reaps.now(); // collect what already exited, so the first count is current
-        return groupWatch.start(effect.pgid);
+        return leftovers.start(effect.pgid);
       case 'runInit':
         return adapters.initRunner?.run();
       case 'signalInit':
@@ -117,19 +127,15 @@ export function supervise(options: SuperviseOptions): Supervisor {
   }
 
   function finish(code: number): never {
-    for (const stop of [() => groupWatch.stop(), () => timers.clearAll(), () => reaps.stop(), () => adapters.checks?.stop(), () => adapters.notify?.close(), () => adapters.reloadWatcher?.stop(), () => adapters.ports?.stop(), () => adapters.drainTraffic?.stop()]) stop();
+    stopAdapters(adapters);
+    guardian?.release();
     killEverythingLeft(ownChildren, options.libc !== undefined);
     reaps.now();
     process.exitCode = code;
     process.exit(code);
   }
 
-  // Giving the terminal to the app makes the kernel send usher one SIGHUP and one SIGCONT.
-  const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
-  options.signals.listen((signal) => {
-    if (handoverSignals.delete(signal)) return log.debug({ signal: signalName(signal) }, 'terminal handed to the app');
-    queue.dispatch({ type: 'signal', signal });
-  });
+  listenToSignals(options, queue.dispatch, log);
   if (options.libc) process.on('SIGCHLD', reaps.soon);
   const supervisor: Supervisor = {
     state: queue.state,
@@ -146,6 +152,28 @@ export function supervise(options: SuperviseOptions): Supervisor {
   options.started(supervisor);
   queue.dispatch({ type: 'start' });
   return supervisor;
+}
+
+/** Not PID 1 (whose death ends the namespace): a guardian makes the app die with usher, even by SIGKILL. */
+function guard(app: AppHandle, options: SuperviseOptions, ownChildren: Set<number>, log: Logger): Guardian | undefined {
+  if (process.pid === 1 || !options.libc) return undefined;
+  const guardian = startGuardian(options.libc, app.pid, !options.config.singleChild, options.env.PATH);
+  if (!guardian) {
+    log.warn('could not start the guardian: if usher is SIGKILLed, the app keeps running unsupervised');
+    return undefined;
+  }
+  ownChildren.add(guardian.pid);
+  log.debug({ pid: guardian.pid }, 'guardian started: the app dies with usher, even if usher is SIGKILLed');
+  return guardian;
+}
+
+/** Signals to usher become events; the two the kernel sends when usher hands the terminal over do not. */
+function listenToSignals(options: SuperviseOptions, dispatch: ReturnType<typeof createEventQueue>['dispatch'], log: Logger): void {
+  const handoverSignals = new Set<number>(options.tty?.expectHangup ? [SIG.HUP, SIG.CONT] : []);
+  options.signals.listen((signal) => {
+    if (handoverSignals.delete(signal)) return log.debug({ signal: signalName(signal) }, 'terminal handed to the app');
+    dispatch({ type: 'signal', signal });
+  });
 }
 
 /** The spawnApp effect: the app started and watched, or the spawn's failure reported. */
@@ -173,4 +201,21 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
   adapters.notify?.appStarted();
   adapters.checks?.start();
   return app;
+}
+
+type SignalEffect = Extract<Effect, { type: 'signalApp' | 'signalOrphans' | 'signalLeftovers' }>;
+
+/** The three ways a signal goes out: to the app (its pid or its group), to adopted orphans, to every leftover. */
+function sendSignals(effect: SignalEffect, adapters: Adapters, ownChildren: ReadonlySet<number>, log: Logger): void {
+  switch (effect.type) {
+    case 'signalApp':
+      if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) adapters.counters.signalSent(signalName(effect.signal));
+      else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
+      return;
+    case 'signalOrphans':
+      for (const pid of adoptedOrphans(ownChildren)) sendSignal(pid, effect.signal);
+      return;
+    case 'signalLeftovers':
+      return adapters.leftovers.signal(effect.signal, effect.pgid ?? undefined);
+  }
 }

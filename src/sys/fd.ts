@@ -1,4 +1,4 @@
-import { lazy } from './koffi.js';
+import { lastErrno, lazy } from './koffi.js';
 
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
@@ -8,4 +8,39 @@ export const fcntl = lazy('int fcntl(int fd, int cmd, ...)');
 /** Sets or clears close-on-exec: what decides whether a child inherits the descriptor. */
 export function setCloseOnExec(fd: number, on: boolean): boolean {
   return fcntl()(fd, F_SETFD, 'int', on ? FD_CLOEXEC : 0) === 0;
+}
+
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const send = lazy('long send(int fd, const void *buf, unsigned long len, int flags)');
+
+/**
+ * send(2) on a socket without waiting and without SIGPIPE, whatever the socket's own mode: the
+ * bytes sent, or -errno (-EAGAIN when its buffer is full). The socket's file status flags, which
+ * a process sharing it would see, are left alone.
+ */
+export function sendNow(fd: number, bytes: Buffer): number {
+  const sent = send()(fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL);
+  return sent < 0 ? -lastErrno() : sent;
+}
+
+const O_CLOEXEC = 0o2000000;
+const pipe2 = lazy('int pipe2(_Out_ int *fds, int flags)');
+const close = lazy('int close(int fd)');
+const write = lazy('long write(int fd, const void *buf, unsigned long len)');
+
+/** A pipe, both ends close-on-exec: [read end, write end]; throws with the errno. */
+export function closeOnExecPipe(): [number, number] {
+  const fds = [0, 0];
+  if (pipe2()(fds, O_CLOEXEC) !== 0) throw new Error(`pipe2() failed: errno ${lastErrno()}`);
+  return [fds[0]!, fds[1]!];
+}
+
+export function closeDescriptor(fd: number): void {
+  close()(fd);
+}
+
+/** write(2) of all of `bytes` that goes at once; usher never waits on it. */
+export function writeDescriptor(fd: number, bytes: Buffer): number {
+  return write()(fd, bytes, bytes.length);
 }

@@ -13,6 +13,8 @@ export interface Libc {
   reapIfExited(pid: number): number | undefined;
   spawnInNewSession(request: SpawnRequest): { pid: number } | { errno: number };
   setChildSubreaper(): boolean;
+  /** prctl(PR_SET_PDEATHSIG): usher gets `signal` when its own parent dies (tini's -p). */
+  setParentDeathSignal(signal: number): boolean;
   /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
   releaseControllingTerminal(fd: number): boolean;
   /** isatty(3), without loading node:tty (about 1 ms) at every start. */
@@ -30,6 +32,7 @@ export interface Libc {
 const WNOHANG = 1;
 const WALL = 0x40000000;
 const PR_SET_CHILD_SUBREAPER = 36;
+const PR_SET_PDEATHSIG = 1;
 const TIOCNOTTY = 0x5422;
 const SIG_BLOCK = 0;
 
@@ -56,6 +59,7 @@ export function loadLibc(): Libc | Error {
     reapIfExited: (pid) => (waitpid()(pid, status, WNOHANG | WALL) === pid ? status[0] : undefined),
     spawnInNewSession,
     setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
+    setParentDeathSignal: (signal) => prctl()(PR_SET_PDEATHSIG, 'unsigned long', signal, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
     releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
     isTerminal: (fd) => isatty()(fd) === 1,
     terminalSession: (fd) => tcgetsid()(fd),

@@ -142,3 +142,15 @@ export function tcpPassiveOpens(): number | undefined {
   const value = index < 0 ? NaN : Number(values?.split(' ')[index]);
   return Number.isFinite(value) ? value : undefined;
 }
+
+/** The value of `name` in the environment a process was started with (/proc/PID/environ); undefined when absent or unreadable. */
+export function startingEnvironment(pid: number, name: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const prefix = `${name}=`;
+  return text.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}

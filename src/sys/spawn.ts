@@ -10,6 +10,9 @@ const SPAWN_SETSID = 0x80;
 const spawn = lazy('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)');
 const attrInit = lazy('int posix_spawnattr_init(void *attr)');
 const attrDestroy = lazy('int posix_spawnattr_destroy(void *attr)');
+const actionsInit = lazy('int posix_spawn_file_actions_init(void *actions)');
+const actionsDup2 = lazy('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)');
+const actionsDestroy = lazy('int posix_spawn_file_actions_destroy(void *actions)');
 const attrFlags = lazy('int posix_spawnattr_setflags(void *attr, short flags)');
 const attrMask = lazy('int posix_spawnattr_setsigmask(void *attr, const void *set)');
 const attrDefault = lazy('int posix_spawnattr_setsigdefault(void *attr, const void *set)');
@@ -30,7 +33,15 @@ export interface SpawnRequest {
   readonly env: readonly string[];
   /** Signals set back to their default disposition in the child. */
   readonly defaultSignals: readonly number[];
+  /** A descriptor of usher's to be the child's stdin (fd 0); the child inherits usher's own otherwise. */
+  readonly stdin?: number;
 }
+
+/**
+ * posix_spawn_file_actions_t: glibc's is 80 bytes on 64-bit Linux (40 on 32-bit), musl's 80
+ * and 40 too; declared as glibc declares it, so koffi gives the size for this machine.
+ */
+const actionsType = declared((koffi) => koffi.struct({ allocated: 'int', used: 'int', actions: 'void *', pad: koffi.array('int', 16) }));
 
 /**
  * posix_spawn of `path` in a new session (setsid), with an empty signal mask, inheriting
@@ -53,9 +64,18 @@ export function spawnInNewSession(request: SpawnRequest): { pid: number } | { er
     // Node marks its own 0, 1 and 2 close-on-exec; the app must inherit them, as it does when
     // libuv dup2()s them into a child.
     for (const fd of [0, 1, 2]) setCloseOnExec(fd, false);
-    const pid = [0];
-    errno = spawn()(pid, request.path, null, attr, [...request.argv, null], [...request.env, null]);
-    return errno === 0 ? { pid: pid[0]! } : { errno };
+    const actions = request.stdin === undefined ? null : Buffer.alloc(native().koffi.sizeof(actionsType()));
+    if (actions) {
+      errno = actionsInit()(actions) || actionsDup2()(actions, request.stdin, 0);
+      if (errno !== 0) return { errno };
+    }
+    try {
+      const pid = [0];
+      errno = spawn()(pid, request.path, actions, attr, [...request.argv, null], [...request.env, null]);
+      return errno === 0 ? { pid: pid[0]! } : { errno };
+    } finally {
+      if (actions) actionsDestroy()(actions);
+    }
   } finally {
     attrDestroy()(attr);
   }

@@ -1,103 +1,58 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually, FIXTURES, killLeftRunning, ROOT, runUsher, startUsher, type Run } from '../helpers/usher.js';
+import { unshareArgs } from '../helpers/namespaces.js';
+import { FIXTURES, runUsher, USHER } from '../helpers/usher.js';
 
-// --drain-idle with real connections on loopback: the drain ends when the traffic does.
+// --drain-idle with real connections on loopback, each scenario in a network namespace of its
+// own (a pod has one): nothing else on the machine accepts connections there, so the timings
+// are the app's alone.
 
 const APP = path.join(FIXTURES, 'listen-app.mjs');
-const USHER_PROBE = path.join(ROOT, 'bin/usher-probe');
-const runs = killLeftRunning();
+const SCENARIO = path.join(FIXTURES, 'drain-scenario.mjs');
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+interface Outcome {
+  readonly code: number;
+  readonly termSent: number;
+  readonly lastByte: number;
+  readonly appTerm: number;
+  readonly ended: string | null;
 }
 
-/** usher with a ready app on a free port; resolves once it is ready. */
-async function readyUsher(drain: string, idle: string): Promise<{ run: Run; port: number }> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), 'usher-drain-'));
-  const run = startUsher(['--state-dir', dir, '--drain', drain, '--drain-idle', idle, '--grace', '5s', '--', 'node', APP], { env: { PORT: String(port), KUBERNETES_SERVICE_HOST: '' } });
-  runs.current = run;
-  await eventually(() => spawnSync(USHER_PROBE, ['ready', dir]).status === 0, 'ready');
-  return { run, port };
-}
-
-/** A client that sends a byte every `everyMs` on one connection until stopped; `last` is when it last sent. */
-async function trickle(port: number, everyMs: number): Promise<{ stop: () => number; socket: Socket }> {
-  const socket = connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  let last = Date.now();
-  const timer = setInterval(() => {
-    socket.write('x');
-    last = Date.now();
-  }, everyMs);
-  return { socket, stop: () => (clearInterval(timer), last) };
-}
-
-/** When the app got its TERM, by its own clock (the same machine's as the test's). */
-async function termAt(run: Run): Promise<number> {
-  const text = await run.waitForStdout(/term at \d+/);
-  return Number(/term at (\d+)/.exec(text)![1]);
+function scenario(drain: string, idle: string, traffic: 'trickle' | 'forever' | 'churn', trafficMs = 0): Outcome {
+  const [unshare, ...flags] = unshareArgs('--net');
+  const script = 'ip link set lo up && exec "$@"';
+  const run = spawnSync(unshare!, [...flags, 'sh', '-c', script, 'sh', process.execPath, SCENARIO, USHER, APP, drain, idle, traffic, String(trafficMs)], { encoding: 'utf8', timeout: 90_000 });
+  const line = run.stdout.trim().split('\n').at(-1) ?? '';
+  let outcome: Outcome & { error?: string };
+  try {
+    outcome = JSON.parse(line) as Outcome & { error?: string };
+  } catch {
+    throw new Error(`the scenario gave no result: status ${run.status}, stdout ${run.stdout}, stderr ${run.stderr}`);
+  }
+  if (outcome.error) throw new Error(outcome.error);
+  return outcome;
 }
 
 describe('--drain-idle', () => {
-  it('ends the drain within DURATION + 100 ms of the last inbound byte', async () => {
-    const { run, port } = await readyUsher('20s', '500ms');
-    const client = await trickle(port, 50);
-    run.kill('SIGTERM');
-    await run.waitForLog('draining until the readiness ports have had no traffic for 500ms, 20s at most; the app keeps serving');
-    await new Promise((resolve) => setTimeout(resolve, 400)); // traffic goes on for a while during the drain
-    const lastByte = client.stop();
-    const term = await termAt(run);
-    client.socket.destroy();
-    expect(term - lastByte).toBeGreaterThanOrEqual(490);
-    expect(term - lastByte).toBeLessThanOrEqual(600);
-    const ended = await run.waitForLog((line) => line.msg.startsWith('drain ended after'));
-    expect(ended.msg).toMatch(/^drain ended after (\d+ms|\d\.\ds): no traffic for 500ms$/);
-    expect((await run.exited).code).toBe(0);
+  it('ends the drain within DURATION + 100 ms of the last inbound byte', () => {
+    const outcome = scenario('20s', '500ms', 'trickle', 400);
+    expect(outcome.code).toBe(0);
+    expect(outcome.appTerm - outcome.lastByte).toBeGreaterThanOrEqual(490);
+    expect(outcome.appTerm - outcome.lastByte).toBeLessThanOrEqual(600);
+    expect(outcome.ended).toMatch(/^drain ended after (\d+ms|\d\.\ds): no traffic for 500ms$/);
   });
 
-  it('ends the drain at its limit while traffic keeps arriving', async () => {
-    const { run, port } = await readyUsher('1500ms', '300ms');
-    const client = await trickle(port, 50);
-    const sent = Date.now();
-    run.kill('SIGTERM');
-    const term = await termAt(run);
-    client.stop();
-    client.socket.destroy();
-    expect(term - sent).toBeGreaterThanOrEqual(1450);
-    await run.waitForLog('drain ended at its limit of 1500ms: traffic still arriving');
+  it('ends the drain at its limit while traffic keeps arriving', () => {
+    const outcome = scenario('1500ms', '300ms', 'forever');
+    expect(outcome.appTerm - outcome.termSent).toBeGreaterThanOrEqual(1450);
+    expect(outcome.ended).toBe('drain ended at its limit of 1500ms: traffic still arriving');
   });
 
-  it('counts connections that open and close between two polls (new connections are traffic too)', async () => {
-    const { run, port } = await readyUsher('1500ms', '300ms');
-    // Each connection is opened, sends a byte and is closed by the client at once: too short for a poll to see it open.
-    let stopped = false;
-    const churn = (async () => {
-      while (!stopped) {
-        await new Promise<void>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => socket.end('x'));
-          socket.on('close', () => resolve());
-          socket.on('error', () => resolve());
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
-    const sent = Date.now();
-    run.kill('SIGTERM');
-    const term = await termAt(run);
-    stopped = true;
-    await churn;
-    expect(term - sent).toBeGreaterThanOrEqual(1450);
-    await run.waitForLog('drain ended at its limit of 1500ms: traffic still arriving');
+  it('counts connections that open and close between two polls (new connections are traffic too)', () => {
+    const outcome = scenario('1500ms', '300ms', 'churn');
+    expect(outcome.appTerm - outcome.termSent).toBeGreaterThanOrEqual(1450);
+    expect(outcome.ended).toBe('drain ended at its limit of 1500ms: traffic still arriving');
   });
 
   it('is refused without a readiness port, or without a drain to shorten, naming both', async () => {

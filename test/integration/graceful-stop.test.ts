@@ -31,17 +31,19 @@ describe('graceful stop', () => {
     expect(drained).toBeGreaterThanOrEqual(950);
   });
 
-  it('a second TERM during the drain stops the app now; one more sends SIGKILL', async () => {
-    // The app ignores its stop signal, so only SIGKILL ends it.
-    const run = start(['--drain', '30s', '--grace', '30s', '--', 'sh', '-c', 'trap "echo got-term" TERM; echo up; while :; do sleep 0.05; done']);
+  it('a second TERM during the drain stops the app now; one more is forwarded, and SIGKILL waits for the grace end', async () => {
+    // The app ignores its stop signal (it only says so), so only SIGKILL at the grace end ends it.
+    const run = start(['--drain', '30s', '--grace', '1s', '--', 'sh', '-c', 'trap "echo got-term" TERM; trap "echo got-int" INT; echo up; while :; do sleep 0.05; done']);
     await run.waitForStdout('up');
     run.kill('SIGTERM');
     await run.waitForLog('draining for 30s');
     run.kill('SIGINT');
     await run.waitForLog('received again during the drain: stopping now');
     await run.waitForStdout('got-term');
-    run.kill('SIGTERM');
-    await run.waitForLog('received again while stopping: SIGKILL now');
+    run.kill('SIGINT');
+    await run.waitForLog('SIGINT received while stopping: forwarded as SIGINT; SIGKILL at the grace end');
+    await run.waitForStdout('got-int');
+    await run.waitForLog('grace period of 1s over: SIGKILL to what is left');
     const exit = await run.exited;
     expect(exit.code).toBe(137);
   });

@@ -108,7 +108,7 @@ describe('leftovers of the app\'s process group', () => {
     const run = await runUsher(['--', 'sh', '-c', 'sleep 1000 & echo $!; exit 7']);
     const sleeper = Number(run.stdout.trim());
     expect(run.code).toBe(7);
-    expect(run.logs.some((line) => /left in the app's group: SIGTERM/.test(line.msg))).toBe(true);
+    expect(run.logs.some((line) => /left of the app: SIGTERM/.test(line.msg))).toBe(true);
     expect(processExists(sleeper)).toBe(false);
   });
 

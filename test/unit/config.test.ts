@@ -68,7 +68,7 @@ describe('configuration from flags and USHER_* variables', () => {
     expect(c).toMatchObject({ singleChild: true, drainMs: 3000, drainSource: 'env', graceMs: 250, stopSignal: SIG.QUIT, logLevel: 'debug', logFormat: 'text' });
     expect([...c.rewrite]).toEqual([[15, 3], [SIG.HUP, SIG.USR1]]);
     expect([...c.exitMap]).toEqual([[143, 0]]);
-    expect(c.http).toEqual({ host: '127.0.0.1', port: 8081 });
+    expect(c.http).toEqual({ host: '127.0.0.1', port: 8081, where: 'USHER_HTTP' });
     expect(c.platform.stopBudgetMs).toBe(60_000);
   });
 
@@ -141,6 +141,7 @@ describe('a flag beats its variable, for every option', () => {
   /** For each option with a variable: a flag value, a different variable value, and what the config holds. */
   const SAMPLES: Record<string, { flag: string | true; env: string; pick: (c: Config) => unknown; extra?: string[] }> = {
     'single-child': { flag: true, env: '0', pick: (c) => c.singleChild },
+    signals: { flag: 'app', env: 'group', pick: (c) => c.signals },
     rewrite: { flag: 'HUP:USR1', env: 'HUP:USR2', pick: (c) => c.rewrite.get(SIG.HUP) },
     drain: { flag: '1s', env: '2s', pick: (c) => c.drainMs },
     'drain-idle': { flag: '1s', env: '2s', pick: (c) => c.drainIdleMs, extra: ['--drain', '5s', '--ready-port', '80'] },

@@ -7,7 +7,7 @@ import type { Effect, MachineConfig, State, Unstamped } from '../../src/lifecycl
 type Event = Unstamped & { readonly at?: number };
 
 const base: MachineConfig = {
-  rewrite: new Map(), drainMs: 0, drainIdleMs: undefined, graceMs: 10_000, stopSignal: undefined, singleChild: false, readyPorts: [],
+  rewrite: new Map(), drainMs: 0, drainIdleMs: undefined, graceMs: 10_000, stopSignal: undefined, singleChild: false, signalScope: 'group', readyPorts: [],
   exitMap: new Map(), platformSignalsApp: false,
   init: { present: false, mode: 'before', onFailure: 'exit', only: false }, onUnhealthy: 'report', reloadSignal: SIG.HUP,
   appReadyVia: null,
@@ -78,12 +78,34 @@ describe('lifecycle machine', () => {
     expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' }]);
   });
 
-  it('a second TERM ends the drain now; a third sends SIGKILL', () => {
+  it('a second TERM ends the drain now; a third is forwarded like any signal, SIGKILL waits for the grace end', () => {
     const { effects } = run([...started, signal(SIG.TERM), signal(SIG.INT), signal(SIG.TERM)], { drainMs: 5000 });
     expect(sends(effects)).toEqual([
       { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' },
+      { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' },
+    ]);
+    const killed = run([...started, signal(SIG.TERM), signal(SIG.INT), { type: 'timer', name: 'grace' }]);
+    expect(sends(killed.effects)).toEqual([
+      { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' },
+      { type: 'signalApp', signal: SIG.INT, pid: 100, scope: 'group' },
       { type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' },
     ]);
+  });
+
+  it('sends the stop signal, and forwards others, to the app alone with --signals app; SIGKILL still to all of it', () => {
+    const { effects } = run([...started, signal(SIG.HUP), signal(SIG.TERM), { type: 'timer', name: 'grace' }], { signalScope: 'app' });
+    expect(sends(effects)).toEqual([
+      { type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'app' },
+      { type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'app' },
+      { type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' },
+    ]);
+    expect(effects).toContainEqual({ type: 'signalLeftovers', signal: SIG.KILL, pgid: 100 });
+  });
+
+  it('gives what usher adopted TERM at the stop and SIGKILL at the grace end', () => {
+    const { effects } = run([...started, signal(SIG.TERM), { type: 'timer', name: 'grace' }]);
+    expect(effects).toContainEqual({ type: 'signalOrphans', signal: SIG.TERM });
+    expect(effects).toContainEqual({ type: 'signalLeftovers', signal: SIG.KILL, pgid: 100 });
   });
 
   it('uses the stop signal from config, else the received one after rewrite', () => {
@@ -102,13 +124,16 @@ describe('lifecycle machine', () => {
     expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.KILL, pid: 100, scope: 'group' }]);
   });
 
-  it('on the app\'s exit waits for its group to empty, then exits with the mapped code', () => {
+  it('on the app\'s exit waits until nothing is left of it, then exits with the mapped code', () => {
     const exited = run([...started, { type: 'appExited', code: null, signal: SIG.TERM }], { exitMap: new Map([[143, 0]]) });
     expect(exited.state).toMatchObject({ phase: 'stopping', exitCode: 0 });
-    expect(exited.effects).toContainEqual({ type: 'checkGroup', pgid: 100 });
-    const leftovers = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'groupChecked', live: 2 }, { type: 'groupChecked', live: 1 }]);
-    expect(sends(leftovers.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
-    const done = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'groupChecked', live: 0 }]);
+    expect(exited.effects).toContainEqual({ type: 'watchLeftovers', pgid: 100 });
+    const leftovers = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'leftoversCounted', live: 2 }, { type: 'leftoversCounted', live: 1 }]);
+    expect(leftovers.effects.filter((effect) => effect.type === 'signalLeftovers')).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100 }]);
+    // After the grace, what is found left (a killed daemon's children, adopted now) is killed at once, every time.
+    const late = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'leftoversCounted', live: 2 }, { type: 'timer', name: 'grace' }, { type: 'leftoversCounted', live: 1 }]);
+    expect(late.effects.filter((effect) => effect.type === 'signalLeftovers').map((effect) => 'signal' in effect && effect.signal)).toEqual([SIG.TERM, SIG.KILL, SIG.KILL]);
+    const done = run([...started, { type: 'appExited', code: 3, signal: null }, { type: 'leftoversCounted', live: 0 }]);
     expect(done.state.phase).toBe('exited');
     expect(done.effects.at(-1)).toEqual({ type: 'exit', code: 3 });
   });
@@ -116,11 +141,11 @@ describe('lifecycle machine', () => {
   it('with single-child exits as soon as the app exits', () => {
     const { effects } = run([...started, { type: 'appExited', code: 4, signal: null }], { singleChild: true });
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 4 });
-    expect(effects.some((effect) => effect.type === 'checkGroup')).toBe(false);
+    expect(effects.some((effect) => effect.type === 'watchLeftovers')).toBe(false);
   });
 
   it('exits at once when the app exits on its own during the drain', () => {
-    const { state, effects } = run([...started, signal(SIG.TERM), { type: 'appExited', code: 0, signal: null }, { type: 'groupChecked', live: 0 }], { drainMs: 5000 });
+    const { state, effects } = run([...started, signal(SIG.TERM), { type: 'appExited', code: 0, signal: null }, { type: 'leftoversCounted', live: 0 }], { drainMs: 5000 });
     expect(effects).toContainEqual({ type: 'clearTimer', name: 'drain' });
     expect(state.exitCode).toBe(0);
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 0 });
@@ -178,7 +203,7 @@ describe('lifecycle machine: init scripts and checks', () => {
 
   it('parallel mode, policy exit: a failed script stops the app and usher exits with the script\'s code', () => {
     const events: Event[] = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 4, reason: 'x' },
-      { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }];
+      { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'leftoversCounted', live: 0 }];
     const { effects } = run(events, withInit({ mode: 'parallel' }));
     expect(sends(effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 9, scope: 'group' }]);
     expect(effects.at(-1)).toEqual({ type: 'exit', code: 4 });
@@ -211,7 +236,7 @@ describe('lifecycle machine: init scripts and checks', () => {
     const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
     const reported = run([...started, unhealthy]);
     expect(sends(reported.effects)).toEqual([]);
-    const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'groupChecked', live: 0 }], { onUnhealthy: 'exit' });
+    const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'leftoversCounted', live: 0 }], { onUnhealthy: 'exit' });
     expect(sends(stopped.effects)).toEqual([{ type: 'signalApp', signal: SIG.TERM, pid: 100, scope: 'group' }]);
     expect(stopped.effects.at(-1)).toEqual({ type: 'exit', code: 1 });
   });
@@ -260,18 +285,18 @@ describe('lifecycle machine: the timeline and the exit code are the machine\'s',
 
   it('applies --exit-map to every code usher ends with: the app\'s, 126/127, an init script\'s, a stop during init, --init-only', () => {
     const exitMap = new Map([[143, 0], [127, 27], [3, 33], [0, 10]]);
-    expect(exitOf([...started, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }], { exitMap })).toEqual({ type: 'exit', code: 0 });
+    expect(exitOf([...started, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'leftoversCounted', live: 0 }], { exitMap })).toEqual({ type: 'exit', code: 0 });
     expect(exitOf([{ type: 'start' }, { type: 'spawnFailed', code: 127, message: 'not found' }], { exitMap })).toEqual({ type: 'exit', code: 27 });
     expect(exitOf([{ type: 'start' }, { type: 'initFailed', name: 'a', code: 3, reason: 'x' }], { exitMap, ...withInit() })).toEqual({ type: 'exit', code: 33 });
     expect(exitOf([{ type: 'start' }, { type: 'initScriptStarted', name: 'a' }, signal(SIG.TERM), { type: 'initStopped' }], { exitMap, ...withInit() })).toEqual({ type: 'exit', code: 0 });
     expect(exitOf([{ type: 'start' }, { type: 'initDone' }], { exitMap, ...withInit({ only: true }) })).toEqual({ type: 'exit', code: 10 });
-    const parallel = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 3, reason: 'x' }, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'groupChecked', live: 0 }] as const;
+    const parallel = [{ type: 'start' }, { type: 'spawned', pid: 9 }, { type: 'initFailed', name: 'a', code: 3, reason: 'x' }, { type: 'appExited', code: null, signal: SIG.TERM }, { type: 'leftoversCounted', live: 0 }] as const;
     expect(exitOf(parallel, { exitMap, ...withInit({ mode: 'parallel' }) })).toEqual({ type: 'exit', code: 33 });
   });
 
   it('after a stop for failing liveness, maps the code but never exits 0', () => {
     const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
-    const stop = (code: number | null, sig: number | null): Event[] => [...started, unhealthy, { type: 'appExited', code, signal: sig }, { type: 'groupChecked', live: 0 }];
+    const stop = (code: number | null, sig: number | null): Event[] => [...started, unhealthy, { type: 'appExited', code, signal: sig }, { type: 'leftoversCounted', live: 0 }];
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 0]]) })).toEqual({ type: 'exit', code: 1 });
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 7]]) })).toEqual({ type: 'exit', code: 7 });
     expect(exitOf(stop(0, null), { onUnhealthy: 'exit', exitMap: new Map([[1, 9]]) })).toEqual({ type: 'exit', code: 1 });
