@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import path from 'node:path';
 
 // A real HAProxy for the end-to-end tests: config written to a temp dir, run in the foreground,
@@ -17,6 +17,24 @@ export function findHaproxy(): { path: string } | { missing: string } {
     return { missing: `haproxy not found (looked in ${CANDIDATES.join(', ')} and PATH); install the Debian package "haproxy" (.ci/run does)` };
   }
   return { path: binary };
+}
+
+/** `count` distinct loopback ports the kernel picked as free (their listeners are closed again at once). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 export interface Backend {
@@ -82,6 +100,11 @@ export interface Haproxy {
   serverStats(): Promise<Map<string, Record<string, string>>>;
   /** Server name -> status as HAProxy reports it (UP, DOWN, MAINT, "DOWN 1/2", ...). */
   serverStates(): Promise<Map<string, string>>;
+  /**
+   * Polls the status of server `name` every 20 ms until `test` holds (HAProxy's view has no
+   * event to await); resolves with the milliseconds it took, rejects after `timeoutMs`.
+   */
+  waitForStatus(name: string, test: (status: string) => boolean, what: string, timeoutMs: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -133,6 +156,20 @@ export function startHaproxy(options: HaproxyOptions): Haproxy {
     async serverStates() {
       const stats = await this.serverStats();
       return new Map([...stats].map(([name, row]) => [name, row.status ?? '']));
+    },
+    async waitForStatus(name, test, what, timeoutMs) {
+      const start = Date.now();
+      let last = '';
+      for (;;) {
+        try {
+          last = (await this.serverStates()).get(name) ?? '';
+          if (test(last)) return Date.now() - start;
+        } catch (error) {
+          last = String(error);
+        }
+        if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for HAProxy to see ${name} ${what} (last: ${last})\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

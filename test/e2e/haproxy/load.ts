@@ -18,6 +18,8 @@ export interface Load {
   readonly result: () => LoadResult;
   /** Resolves once `count` more requests succeeded than now; rejects when the load ended or after the timeout. */
   waitForMoreSuccesses(count: number, timeoutMs: number): Promise<void>;
+  /** Resolves once `test` holds of the result (asked after every request); rejects when the load ended or after the timeout. */
+  waitFor(test: (result: LoadResult) => boolean, what: string, timeoutMs: number): Promise<void>;
   stop(): Promise<LoadResult>;
 }
 
@@ -71,25 +73,28 @@ export function startLoad(options: { port: number; concurrency: number; maxReque
     for (const waiter of [...waiters]) waiter();
   });
 
+  const waitFor = (test: (now: LoadResult) => boolean, what: string, timeoutMs: number): Promise<void> => new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (test(result())) done(() => resolve());
+      else if (stopped) done(() => reject(new Error(`the load ended (${sent} sent, max ${options.maxRequests}) before ${what}: ${JSON.stringify(result())}`)));
+    };
+    const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(result())}`))), timeoutMs);
+    const done = (then: () => void): void => {
+      clearTimeout(timer);
+      waiters.delete(check);
+      then();
+    };
+    waiters.add(check);
+    check();
+  });
+
   return {
     result,
     waitForMoreSuccesses(count, timeoutMs) {
       const target = successes + count;
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (successes >= target) done(() => resolve());
-          else if (stopped) done(() => reject(new Error(`the load ended (${sent} sent, max ${options.maxRequests}) before ${count} more successes: ${JSON.stringify(result())}`)));
-        };
-        const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${count} more successful requests: ${JSON.stringify(result())}`))), timeoutMs);
-        const done = (then: () => void): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          then();
-        };
-        waiters.add(check);
-        check();
-      });
+      return waitFor(() => successes >= target, `${count} more successful requests`, timeoutMs);
     },
+    waitFor,
     async stop() {
       stopped = true;
       await workers;
