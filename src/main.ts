@@ -1,4 +1,5 @@
 import { readdirSync, writeSync } from 'node:fs';
+import { procMounted } from './sys/proc.js';
 import { parseRun } from './cli/parse-run.js';
 import type { Config, HttpAddress, HttpConfig } from './config/config.js';
 import { formatDuration } from './config/duration.js';
@@ -15,6 +16,7 @@ import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
 import { checkReloadPaths } from './reload/watcher.js';
 import { statePublisher } from './supervisor/state-publisher.js';
 import { supervise, type Supervisor } from './supervisor/supervise.js';
+import { STALE_NAME, USHER_NAME } from './state/schema.js';
 import { loadLibc, type Libc } from './sys/libc.js';
 import { listenTcp } from './sys/listen.js';
 
@@ -53,7 +55,8 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // A plain 'exit' hook, not signal-exit: that library takes SIGPOLL for a signal nobody
   // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
   process.on('exit', () => supervisor?.killApp());
-  const publish = statePublisher(config.stateDir, log);
+  // usher's process name tells readers whether its state file is current (state/schema.ts, STALE_NAME).
+  const publish = statePublisher(config.stateDir, log, libc instanceof Error ? undefined : (stale) => libc.setProcessName(stale ? STALE_NAME : USHER_NAME));
   // 5. What the app need not wait for: the start-up log line and the HTTP server. With init
   //    scripts they come first, since probes must answer during the scripts.
   let servicesStarted = false;
@@ -79,6 +82,7 @@ function prepareProcess(libc: Libc, config: Config, log: Logger, env: NodeJS.Pro
   // Before anything starts: a port in use stops usher now, not after the app is up.
   const httpFd = config.http ? bindHttpOrExit(config.http) : undefined;
   if (process.pid !== 1 && !libc.setChildSubreaper()) log.warn('could not become a child subreaper: orphans will go to PID 1');
+  libc.setProcessName(USHER_NAME); // top and ps -o comm say usher, not node
   if (config.parentDeathSignal !== undefined && !libc.setParentDeathSignal(config.parentDeathSignal)) log.warn('could not set the parent-death signal (-p)');
   closeInheritedDescriptors(libc);
   // A write of usher's own to a closed pipe (its stderr when the log reader went away, a probe
@@ -140,12 +144,18 @@ function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
   }
 }
 
-/** Descriptors usher inherited without close-on-exec would otherwise reach the app. */
+/**
+ * Descriptors usher inherited without close-on-exec would otherwise reach the app: each open one
+ * is marked, as /proc/self/fd lists them, or every number up to 1023 without /proc.
+ */
 function closeInheritedDescriptors(libc: Libc): void {
-  for (const entry of readdirSync('/proc/self/fd')) {
-    const fd = Number(entry);
-    if (fd > 2) libc.setCloseOnExec(fd);
+  let fds: number[];
+  try {
+    fds = readdirSync('/proc/self/fd').map(Number);
+  } catch {
+    fds = Array.from({ length: 1021 }, (_, index) => index + 3);
   }
+  for (const fd of fds) if (fd > 2) libc.setCloseOnExec(fd);
 }
 
 /** Readiness that means no more than "spawned" is said once, with the flags that fix it. */
@@ -183,5 +193,6 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
     log.warn(`drain ${formatDuration(config.drainMs)} + grace ${formatDuration(config.graceMs)} exceed the ${config.platform.name} stop budget of ${formatDuration(budget)}: the platform will SIGKILL first (${config.platform.raiseBudget})`);
   }
   if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
+  if (!procMounted()) log.warn('/proc is not mounted: usher cannot reap orphans, tell whose a listening port is (any listener counts), nor find what the app left behind; the app runs, and usher exits with it');
   if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');
 }

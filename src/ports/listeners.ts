@@ -1,5 +1,5 @@
 import { listeningSocketsFromProc } from '../sys/proc-net-tcp.js';
-import { fdTarget, processTree, socketsOf } from '../sys/proc.js';
+import { fdTarget, procMounted, processTree, socketsOf } from '../sys/proc.js';
 import { listeningSockets, SockDiagError, type ListenSocket } from '../sys/sock-diag.js';
 
 /** A listening socket held by a process of the app's tree. */
@@ -34,6 +34,8 @@ export class ListenerFinder {
   find(ports?: readonly number[]): AppListener[] | undefined {
     const sockets = this.#sockets(ports);
     if (!sockets) return undefined;
+    // Without /proc no owner can be told: any listener counts (said once at start).
+    if (!procMounted()) return sockets.map((socket) => ({ ...socket, pid: 0 }));
     const now = Date.now();
     const unknown = sockets.filter((socket) => !this.#owned(socket.inode) && !((this.#strangers.get(socket.inode) ?? -Infinity) > now - STRANGER_MS));
     if (unknown.length > 0) this.#scan(unknown, now);

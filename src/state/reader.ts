@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../sys/errno.js';
 import { formatElapsed } from '../config/duration.js';
-import { CODE_FIELD, PROBE_CODES, REASON_FIELD, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
+import { CODE_FIELD, PROBE_CODES, REASON_FIELD, STALE_NAME, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
 
 export type ReadResult =
   | { readonly ok: true; readonly state: StateFile }
@@ -50,6 +50,9 @@ export function readState(dir: string, now = Date.now()): ReadResult {
   if (!existsSync(`/proc/${state.usherPid}`)) {
     return noUsher(`state in ${dir} is left over: usher pid ${state.usherPid} is gone`, state);
   }
+  if (processName(state.usherPid) === STALE_NAME) {
+    return noUsher(`state in ${dir} is out of date: usher pid ${state.usherPid} cannot write it`, state);
+  }
   const ageMs = wholeSeconds(now) * 1000 - state.heartbeatAt;
   if (ageMs > state.staleAfterMs) {
     return noUsher(`state in ${dir} is stale: heartbeat ${formatElapsed(Math.floor(ageMs / 1000))} ago`, state);
@@ -76,6 +79,15 @@ export function noUsherLine(kind: ProbeKind, reason: string): string {
 function describeRunning(state: StateFile): string {
   if (state.phase === 'running' && state.appPid > 0) return `app running (pid ${state.appPid})`;
   return state.appPid > 0 ? `${state.phase} (app pid ${state.appPid})` : `${state.phase} (usher pid ${state.usherPid})`;
+}
+
+/** /proc/PID/comm, which usher sets to say its state file is out of date; '' when unreadable. */
+function processName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '';
+  }
 }
 
 function noUsher(reason: string, state?: StateFile): ReadResult {

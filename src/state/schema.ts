@@ -16,6 +16,17 @@ export const STATE_VERSION = 1;
 /** The state file in the state directory. */
 export const STATE_FILE = 'state.json';
 
+/**
+ * usher's process name (/proc/PID/comm) while its state file is out of date and could not be
+ * removed (a read-only remount): readers answer 6 rather than trust an older, better state.
+ * While the file is current the name is USHER_NAME.
+ */
+export const STALE_NAME = 'usher-stale';
+export const USHER_NAME = 'usher';
+
+/** The lock a live usher holds on its state directory (a second usher uses a directory of its own). */
+export const LOCK_FILE = 'usher.lock';
+
 /** `usher probe` exit codes (README, "Probes: exit codes"). */
 export const PROBE_CODES = {
   ok: 0,

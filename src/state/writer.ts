@@ -27,6 +27,12 @@ export interface StateWriterOptions {
   readonly heartbeatMs?: number;
   /** The clock of heartbeatAt; tests make stale states with it. */
   readonly now?: () => number;
+  /**
+   * Called with true when a write failed and the old state.json could not be removed either (a
+   * read-only remount), false when the files are current again: usher then marks itself so that
+   * readers answer 6 (its process name, see STALE_NAME).
+   */
+  readonly outOfDate?: (outOfDate: boolean) => void;
 }
 
 export interface StateWriter {
@@ -49,7 +55,7 @@ export function staleAfter(heartbeatMs: number): number {
   return Math.max(3 * heartbeatMs, 10_000);
 }
 
-export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now }: StateWriterOptions): StateWriter {
+export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now, outOfDate = () => undefined }: StateWriterOptions): StateWriter {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs <= 0) throw new RangeError(`heartbeatMs must be a positive integer, got ${heartbeatMs}`);
   let last: StateFile | undefined;
   let healthy = true;
@@ -59,7 +65,10 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
   const writeNow = (state: StateFile): void => {
     try {
       writeFiles(dir, stamp(state, now(), heartbeatMs));
-      if (!healthy) quietly(() => log.info({ stateDir: dir }, `state writes to ${dir} work again`));
+      if (!healthy) {
+        outOfDate(false);
+        quietly(() => log.info({ stateDir: dir }, `state writes to ${dir} work again`));
+      }
       healthy = true;
     } catch (error) {
       if (healthy) {
@@ -71,7 +80,9 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
         ));
       }
       healthy = false;
-      removeMarkers(dir); // a marker must not claim a state no reader can confirm
+      // The old files must not answer for a state that moved on (ready during a drain): remove
+      // them; where even that fails, readers learn it from usher's process name.
+      if (!withdraw(dir)) outOfDate(true);
     }
   };
 
@@ -202,19 +213,22 @@ function removeFile(file: string): void {
   }
 }
 
-function removeMarkers(dir: string): void {
+/** Removes state.json and the markers after a failed write; false when one of them is still there. */
+function withdraw(dir: string): boolean {
   try {
-    if (!lstatSync(dir).isDirectory()) return; // never reach through a link usher did not make
+    if (!lstatSync(dir).isDirectory()) return true; // nothing of ours there; never reach through a link
   } catch {
-    return;
+    return true; // gone with its files
   }
-  for (const name of Object.values(MARKER_FILE)) {
+  let withdrawn = true;
+  for (const name of [STATE_FILE, ...Object.values(MARKER_FILE)]) {
     try {
       unlinkSync(path.join(dir, name));
-    } catch {
-      // best effort: the directory is already known to be broken
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') withdrawn = false;
     }
   }
+  return withdrawn;
 }
 
 function isRegularFile(file: string): boolean {

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { StateFile } from '../state/schema.js';
 import { chooseStateDir, describeStateDir } from '../state/state-dir.js';
+import { claimStateDir } from '../state/state-lock.js';
 import { createStateWriter, type StateWriter } from '../state/writer.js';
 
 /** Writes before this are gathered into one: no probe asks that early. */
@@ -15,15 +16,17 @@ export type Publish = (stateFile: StateFile, final: boolean) => void;
  * (a job, `usher -- true`) costs no state write at all; once it is gone the probes answer 6
  * (no live usher) whatever a last state file would have said.
  */
-export function statePublisher(stateDir: string | undefined, log: Logger): Publish {
+export function statePublisher(stateDir: string | undefined, log: Logger, outOfDate?: (outOfDate: boolean) => void): Publish {
   let writer: StateWriter | null | undefined;
   let pending: { stateFile: StateFile; timer: NodeJS.Timeout } | undefined;
   const open = (): StateWriter | null => {
     if (writer !== undefined) return writer;
     try {
       const choice = chooseStateDir(stateDir, process.env);
-      writer = createStateWriter({ dir: choice.dir, log });
-      log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+      const claim = claimStateDir(choice.dir);
+      writer = createStateWriter({ dir: claim.dir, log, ...(outOfDate ? { outOfDate } : {}) });
+      if ('heldBy' in claim) log.warn({ dir: claim.dir, heldBy: claim.heldBy }, `state in ${claim.dir}: ${choice.dir} is held by usher pid ${claim.heldBy}; point the probes here (--state-dir) or give each usher its own --state-dir`);
+      else log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
     } catch (error) {
       writer = null;
       log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);

@@ -44,3 +44,12 @@ export function closeDescriptor(fd: number): void {
 export function writeDescriptor(fd: number, bytes: Buffer): number {
   return write()(fd, bytes, bytes.length);
 }
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const flock = lazy('int flock(int fd, int operation)');
+
+/** flock(LOCK_EX | LOCK_NB): true when this process now holds the lock; the kernel drops it when the process dies. */
+export function lockExclusively(fd: number): boolean {
+  return flock()(fd, LOCK_EX | LOCK_NB) === 0;
+}

@@ -15,6 +15,8 @@ export interface Libc {
   setChildSubreaper(): boolean;
   /** prctl(PR_SET_PDEATHSIG): usher gets `signal` when its own parent dies (tini's -p). */
   setParentDeathSignal(signal: number): boolean;
+  /** prctl(PR_SET_NAME): the name in /proc/PID/comm (top, ps -o comm), at most 15 bytes. Only the calling thread's. */
+  setProcessName(name: string): boolean;
   /** Gives up the controlling terminal (TIOCNOTTY) so the app's session can take it. */
   releaseControllingTerminal(fd: number): boolean;
   /** isatty(3), without loading node:tty (about 1 ms) at every start. */
@@ -33,6 +35,7 @@ const WNOHANG = 1;
 const WALL = 0x40000000;
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_SET_PDEATHSIG = 1;
+const PR_SET_NAME = 15;
 const TIOCNOTTY = 0x5422;
 const SIG_BLOCK = 0;
 
@@ -59,6 +62,7 @@ export function loadLibc(): Libc | Error {
     reapIfExited: (pid) => (waitpid()(pid, status, WNOHANG | WALL) === pid ? status[0] : undefined),
     spawnInNewSession,
     setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
+    setProcessName: (name) => prctl()(PR_SET_NAME, 'const char *', name.slice(0, 15), 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
     setParentDeathSignal: (signal) => prctl()(PR_SET_PDEATHSIG, 'unsigned long', signal, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
     releaseControllingTerminal: (fd) => ioctl()(fd, TIOCNOTTY, 'int', 0) === 0,
     isTerminal: (fd) => isatty()(fd) === 1,

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /**
  * What usher reads of /proc. Every reader returns undefined when /proc cannot be read (out of
@@ -153,4 +153,9 @@ export function startingEnvironment(pid: number, name: string): string | undefin
   }
   const prefix = `${name}=`;
   return text.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+}
+
+/** Whether /proc is there to read (a container may run without it). */
+export function procMounted(): boolean {
+  return existsSync('/proc/self/stat');
 }
