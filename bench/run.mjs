@@ -1,5 +1,6 @@
 // usher side by side with tini and dumb-init (start-up, signal forwarding, reaping, memory,
-// drain), and usher's HTTP server against exec probes.
+// drain), usher's HTTP server against exec probes, and what usher's port readiness and
+// --drain-idle cost and how exact they are (bench/ports.mjs).
 //
 // Every measurement is interleaved: each round takes one sample of every contender, in a rotated
 // order, so that a noisy neighbour, a CPU frequency change or a warm page cache hits all contenders
@@ -7,12 +8,19 @@
 // cost more than the thing measured.
 //
 // Usage: npm run bench   (builds first; writes bench/results.md)
+//        node bench/run.mjs --only ports   (after `npm run build`): only the port sections of
+//          bench/ports.mjs (readiness-poll CPU at 0 and 10,000 connections, idle CPU of a
+//          watching usher, --drain-idle error; 2 to 2.5 minutes). They replace the port section
+//          of an existing bench/results.md and leave the rest of it as it was. The port sections
+//          run in a network namespace of their own (unshare --net; root); BENCH_PORTS_NETNS=shared
+//          runs them in the bench's own instead.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchPorts, portsSection } from './ports.mjs';
 import { createSpawner } from './spawn-rusage.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -32,7 +40,10 @@ const PROBE_LOAD = { rate: 200, seconds: 10, warmupSeconds: 1, requestTimeoutMs:
 const EXEC_ROUNDS = 100;
 const TARGET = { startupVsNode: 1.25, signalP90Ms: 1, burstVsTini: 2, rssMB: 60, drainMs: 1000, drainToleranceMs: 50 };
 // The whole run must stay bounded even if something hangs in a way no single timeout catches.
-const OVERALL_TIMEOUT_MS = 6 * 60_000;
+const OVERALL_TIMEOUT_MS = 9 * 60_000;
+// The port section of results.md lies between these, so that `--only ports` can replace it alone.
+const PORTS_BEGIN = '<!-- ports:begin -->';
+const PORTS_END = '<!-- ports:end -->';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowNs = () => process.hrtime.bigint();
@@ -137,9 +148,9 @@ function killTree(pid) {
  * that matches, consuming the ones before it, so a caller sees each line once and in order.
  */
 class Proc {
-  constructor(argv) {
+  constructor(argv, { env } = {}) {
     this.argv = argv;
-    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     this.pid = this.child.pid;
     this.exitCode = undefined;
     this.queues = { stdout: [], stderr: [] };
@@ -760,8 +771,38 @@ async function phase(title, run) {
   }
 }
 
+/** `--only ports`, or undefined for the whole bench. */
+function onlyArgument() {
+  const at = process.argv.indexOf('--only');
+  if (at < 0) return undefined;
+  const what = process.argv[at + 1];
+  if (what !== 'ports') throw new Error(`--only ${what ?? ''}: the only part that runs alone is \`ports\``);
+  return what;
+}
+
+const portsContext = () => ({ Proc, phase, waitUntil, sleep, nowNs, elapsedMs, tempDirs, USHER, NODE });
+const portsReport = (ports) => `${PORTS_BEGIN}\n${portsSection(ports, { percentile, median, clkTck: CLK_TCK })}\n${PORTS_END}`;
+
+/** `--only ports`: the port section alone, written in place of the one results.md has (or added to it). */
+async function mainPorts() {
+  CLK_TCK = clockTicksPerSecond();
+  const env = environment(CONTENDERS.slice(0, 1));
+  console.log(`${env.map((l) => `  ${l}`).join('\n')}\n`);
+  const section = portsReport(await benchPorts(portsContext()));
+  console.log(`\n${section}`);
+  const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined;
+  const [begin, end] = old ? [old.indexOf(PORTS_BEGIN), old.indexOf(PORTS_END)] : [-1, -1];
+  let report;
+  if (old && begin >= 0 && end > begin) report = `${old.slice(0, begin)}${section}${old.slice(end + PORTS_END.length)}`;
+  else if (old) report = `${old.trimEnd()}\n\n${section}\n`;
+  else report = [`# usher benchmark — ${new Date().toISOString()} (port section only)`, '', '```', ...env, '```', '', section, ''].join('\n');
+  writeFileSync(RESULTS, report);
+  console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
+}
+
 async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'usher.cjs'))) throw new Error('dist/usher.cjs is missing: run `npm run bench` (it builds first)');
+  if (onlyArgument() === 'ports') return mainPorts();
   const skipped = ensureTools();
   CLK_TCK = clockTicksPerSecond();
   const loadavgAtStart = os.loadavg()[0];
@@ -800,8 +841,9 @@ async function main() {
     if (probeUsher) await stopProbeUsher(probeUsher);
   }
   probe.loadavg = [loadavgAtStart, ...(probe.load?.loadavg ?? [NaN, NaN]), os.loadavg()[0]];
+  const ports = await benchPorts(portsContext());
 
-  const tables = `${table(results, probe)}\n\n## probe costs\n\n${probeTable(probe.costs, probe.load)}\n\n${notes(results, skipped, probe)}`;
+  const tables = `${table(results, probe)}\n\n## probe costs\n\n${probeTable(probe.costs, probe.load)}\n\n${notes(results, skipped, probe)}\n\n${portsReport(ports)}`;
   const report = [
     `# usher benchmark — ${new Date().toISOString()}`,
     '',

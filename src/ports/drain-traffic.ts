@@ -42,6 +42,8 @@ export function createDrainTraffic(options: DrainTrafficOptions): DrainTraffic {
   let opens: { readonly all: number; readonly own: number } | undefined;
   /** The namespace's accepted connections are the app's (no other listener): decided at each watch. */
   let countOpens = false;
+  /** The address families of the app's listeners: a connection has its listener's (one on :: takes IPv4 clients as IPv6). */
+  let families: (4 | 6)[] = [4, 6];
 
   /** Accepted connections since the last poll that were not usher's own. */
   const unseenOpens = (): boolean => {
@@ -59,34 +61,37 @@ export function createDrainTraffic(options: DrainTrafficOptions): DrainTraffic {
     return connection.closedMsAgo ?? (connection.lastReceiveMs < 0 ? 0 : connection.lastReceiveMs);
   };
 
-  /** When the ports last saw traffic, no earlier than `since`; undefined when the kernel cannot say. */
-  const lastActivity = (since: number): number | undefined => {
-    const now = Date.now();
-    let latest = since;
+  /**
+   * How long the ports have been quiet, no longer than since `since`; undefined when the kernel
+   * cannot say. The kernel's ages are as of its walk of the table, and the clock is read after
+   * it: a walk that takes 20 ms must not count as 20 ms of quiet.
+   */
+  const quietFor = (since: number): number | undefined => {
+    let quiet = Infinity;
     try {
-      for (const connection of connections(options.ports)) {
+      for (const connection of connections(options.ports, families)) {
         const ago = activityAgo(connection);
-        if (ago !== undefined) latest = Math.max(latest, now - ago);
+        if (ago !== undefined) quiet = Math.min(quiet, ago);
       }
-      if (listeningSockets(options.ports).some((listener) => listener.acceptQueue > 0)) latest = now;
+      if (listeningSockets(options.ports).some((listener) => listener.acceptQueue > 0)) quiet = 0;
     } catch (error) {
       if (error instanceof SockDiagError) return undefined;
       throw error;
     }
-    return unseenOpens() ? now : latest;
+    if (unseenOpens()) quiet = 0;
+    return Math.min(quiet, Date.now() - since);
   };
 
   const poll = (since: number, idleMs: number): void => {
     const began = performance.now();
-    const latest = lastActivity(since);
-    if (latest === undefined) {
+    const quiet = quietFor(since);
+    if (quiet === undefined) {
       options.log.warn('--drain-idle: the kernel does not tell usher about connections here (no sock_diag): the drain runs to its limit');
       return;
     }
-    const quietFor = Date.now() - latest;
-    if (quietFor >= idleMs) return options.report({ type: 'drainQuiet', quietMs: quietFor });
+    if (quiet >= idleMs) return options.report({ type: 'drainQuiet', quietMs: quiet });
     const cost = performance.now() - began;
-    const wait = Math.min(Math.max(POLL_MS, COST_FACTOR * cost), idleMs - quietFor);
+    const wait = Math.min(Math.max(POLL_MS, COST_FACTOR * cost), idleMs - quiet);
     timer = setTimeout(() => poll(since, idleMs), Math.max(1, Math.ceil(wait)));
   };
 
@@ -94,6 +99,8 @@ export function createDrainTraffic(options: DrainTrafficOptions): DrainTraffic {
     watch(since, idleMs) {
       clearTimeout(timer);
       opens = undefined;
+      const own = options.finder.find(options.ports) ?? [];
+      families = own.length > 0 ? [...new Set(own.map((listener) => listener.family))] : [4, 6];
       const others = otherListeners(options.finder);
       countOpens = others.length === 0;
       if (others.length > 0) {

@@ -8,7 +8,7 @@ export interface AppListener extends ListenSocket {
 }
 
 /** A socket found not to be the app's is looked at again after this (its inode could change hands). */
-const STRANGER_MS = 5000;
+const STRANGER_MS = 30_000;
 
 /**
  * Finds the listening TCP sockets that belong to the app: a LISTEN socket whose inode one of
@@ -22,6 +22,8 @@ export class ListenerFinder {
   #viaProc = false;
   readonly #owners = new Map<number, { readonly pid: number; readonly fd: number }>();
   readonly #strangers = new Map<number, number>();
+  /** What the last find() gave for each port: confirm() checks these without asking the kernel. */
+  readonly #lastFound = new Map<number, readonly number[]>();
 
   constructor(
     /** The app's pid and the orphans usher adopted from it: the roots of its tree. */
@@ -39,9 +41,24 @@ export class ListenerFinder {
     const now = Date.now();
     const unknown = sockets.filter((socket) => !this.#owned(socket.inode) && !((this.#strangers.get(socket.inode) ?? -Infinity) > now - STRANGER_MS));
     if (unknown.length > 0) this.#scan(unknown, now);
-    return sockets.flatMap((socket) => {
+    const found = sockets.flatMap((socket) => {
       const owner = this.#owners.get(socket.inode);
       return owner ? [{ ...socket, pid: owner.pid }] : [];
+    });
+    if (ports) for (const port of ports) this.#lastFound.set(port, found.filter((listener) => listener.port === port).map((listener) => listener.inode));
+    return found;
+  }
+
+  /**
+   * The cheap poll of a ready app: each port's listeners, as the last find() gave them, are still
+   * held by the processes that held them (one readlink each, no request to the kernel). False
+   * when anything changed or is unknown: the caller then finds again. A listener shut down but
+   * not closed would pass; servers close theirs.
+   */
+  confirm(ports: readonly number[]): boolean {
+    return ports.every((port) => {
+      const inodes = this.#lastFound.get(port);
+      return inodes !== undefined && inodes.length > 0 && inodes.every((inode) => this.#owned(inode));
     });
   }
 
@@ -74,8 +91,7 @@ export class ListenerFinder {
     if (this.#strangers.size > 1024) this.#strangers.clear();
     const wanted = new Set(unknown.map((socket) => socket.inode));
     for (const pid of processTree(this.roots())) {
-      for (const [inode, fd] of socketsOf(pid)) {
-        if (!wanted.has(inode)) continue;
+      for (const [inode, fd] of socketsOf(pid, wanted)) {
         this.#owners.set(inode, { pid, fd });
         wanted.delete(inode);
       }

@@ -41,6 +41,11 @@ export function createPortWatch(options: PortWatchOptions): PortWatch {
   const warnedLoopback = new Set<number>();
 
   const poll = (): void => {
+    // Ready, and every known listener still held by its owner: nothing to ask the kernel.
+    if (missing.length === 0 && options.finder.confirm(ports)) {
+      timer = setTimeout(poll, SLOW_POLL_MS);
+      return;
+    }
     const listeners = options.finder.find(ports);
     const now = Date.now();
     if (listeners) {

@@ -96,8 +96,11 @@ export function processTree(roots: readonly number[]): number[] {
   return found;
 }
 
-/** The socket inodes a process holds open, each with one descriptor that holds it (/proc/PID/fd). */
-export function socketsOf(pid: number): Map<number, number> {
+/**
+ * The socket inodes a process holds open, each with one descriptor that holds it (/proc/PID/fd);
+ * with `wanted`, only those, and the walk stops once it has them all.
+ */
+export function socketsOf(pid: number, wanted?: ReadonlySet<number>): Map<number, number> {
   const sockets = new Map<number, number>();
   let fds: string[];
   try {
@@ -107,7 +110,9 @@ export function socketsOf(pid: number): Map<number, number> {
   }
   for (const fd of fds) {
     const inode = socketInode(fdTarget(pid, Number(fd)));
-    if (inode !== undefined && !sockets.has(inode)) sockets.set(inode, Number(fd));
+    if (inode === undefined || sockets.has(inode) || (wanted && !wanted.has(inode))) continue;
+    sockets.set(inode, Number(fd));
+    if (wanted && sockets.size === wanted.size) break;
   }
   return sockets;
 }
