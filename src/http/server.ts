@@ -8,6 +8,7 @@ import { METRICS_CONTENT_TYPE } from './metrics.js';
 import { ownConnections } from '../ports/own-connections.js';
 import type { ProbeKind, StateFile } from '../state/schema.js';
 import { ConnectionTable, connectionCap } from './connections.js';
+import { shownTarget } from '../checks/redact.js';
 
 export interface HttpServer {
   readonly address: HttpAddress;
@@ -126,15 +127,14 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
 }
 
 /**
- * The state as `/status` shows it. A command check's command line and output may hold a
- * password (`PGPASSWORD=… psql`), and the server may listen on every interface: they stay in
- * state.json, readable inside the container only, and are left out here.
+ * The state as `/status` shows it. The server may listen on every interface: a command check's
+ * output may hold a password (`PGPASSWORD=… psql` failing loudly), so it stays in state.json,
+ * readable inside the container only, and is left out here. Targets are the records' own, their
+ * secrets hidden already (`checks/redact.ts`); hidden again here, so that no other path to this
+ * page can show one.
  */
 function publicState(state: StateFile): StateFile {
-  return {
-    ...state,
-    checks: state.checks.map((check) => (check.type === 'cmd' ? { ...check, target: '(command)', output: '' } : { ...check, output: '' })),
-  };
+  return { ...state, checks: state.checks.map((check) => ({ ...check, target: shownTarget(check), output: '' })) };
 }
 
 function send(response: ServerResponse, request: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {
