@@ -1,3 +1,5 @@
+import { redactUrl } from './redact.js';
+
 /** One configured check, as the options describe it. */
 export interface CheckSpec {
   readonly id: string;
@@ -19,9 +21,10 @@ export function parseHttpTarget(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`invalid URL ${JSON.stringify(text)} (expected e.g. http://127.0.0.1:8080/healthz)`);
+    throw new Error(`invalid URL ${JSON.stringify(redactUrl(text))} (expected e.g. http://127.0.0.1:8080/healthz)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`invalid URL ${JSON.stringify(text)}: only http and https`);
+  // The message goes to stderr, the container's log: the URL's secrets stay out of it.
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`invalid URL ${JSON.stringify(redactUrl(text))}: only http and https`);
   return url.href;
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { CheckRecord } from '../state/schema.js';
 import { runCheck, type CheckContext } from './run-check.js';
 import type { CheckSpec, CheckTiming } from './check-spec.js';
+import { shownTarget } from './redact.js';
 
 const FIRST_DECISION_EVERY_MS = 1000;
 
@@ -32,8 +33,10 @@ export interface Checks {
  */
 export function createChecks(options: ChecksOptions): Checks {
   const { timing } = options;
+  // A record is what every output shows (state.json, /status, usher status): its target is the
+  // one shown, without secrets; the check runs on its spec's.
   const records: CheckRecord[] = options.specs.map((spec) => ({
-    id: spec.id, kind: spec.kind, type: spec.type, target: spec.target,
+    id: spec.id, kind: spec.kind, type: spec.type, target: shownTarget(spec),
     status: 'unknown', consecutiveFailures: 0, consecutiveSuccesses: 0, lastRunAt: null, lastDurationMs: null, lastResult: null, output: '',
   }));
   const timers = new Map<string, NodeJS.Timeout>();
@@ -63,6 +66,8 @@ export function createChecks(options: ChecksOptions): Checks {
     const outcome = await runCheck(spec, { ...options.context, timeoutMs: timing.timeoutMs });
     if (!running) return;
     const before = records[index]!;
+    // An error's message may quote the real target: it is shown as the record's.
+    const result = spec.type === 'cmd' ? outcome.result : outcome.result.split(spec.target).join(before.target);
     const inStartPeriod = began - startedAt < timing.startPeriodMs;
     const successes = outcome.ok ? before.consecutiveSuccesses + 1 : 0;
     const failures = outcome.ok ? 0 : inStartPeriod ? before.consecutiveFailures : before.consecutiveFailures + 1;
@@ -71,11 +76,11 @@ export function createChecks(options: ChecksOptions): Checks {
     else if (failures >= timing.failures) status = 'failing';
     records[index] = {
       ...before, status, consecutiveFailures: failures, consecutiveSuccesses: successes,
-      lastRunAt: began, lastDurationMs: Date.now() - began, lastResult: outcome.result, output: outcome.output,
+      lastRunAt: began, lastDurationMs: Date.now() - began, lastResult: result, output: outcome.output,
     };
     if (status !== before.status) {
       const level = status === 'passing' ? 'info' : 'warn';
-      options.log[level]({ check: spec.id, target: spec.type === 'cmd' ? undefined : spec.target, result: outcome.result }, `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}`);
+      options.log[level]({ check: spec.id, target: spec.type === 'cmd' ? undefined : before.target, result }, `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}`);
     }
     // The machine first, then the record's own publish: no state file shows a result whose code
     // does not follow from it (a reader could otherwise see `HTTP 503` and still "not yet").

@@ -83,19 +83,46 @@ function lazy<T>(id: 'node:http' | 'node:https' | 'node:net'): T {
   return require(id) as T;
 }
 
+/**
+ * Runs an attempt under one deadline for all of it, whatever the peer does (a server that trickles
+ * its header lines resets any idle timeout for ever): its outcome comes by then, else it is
+ * `timeout after …`; and what it holds (its socket, a body still coming) is torn down then at the
+ * latest. `finish` gives the outcome, `released` says the attempt holds nothing any more.
+ */
+function underDeadline(timeoutMs: number, attempt: (finish: (outcome: CheckOutcome) => void, released: () => void) => () => void): Promise<CheckOutcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (outcome: CheckOutcome): void => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+    };
+    let abort = (): void => undefined;
+    const timer = setTimeout(() => {
+      finish({ ok: false, result: `timeout after ${formatDuration(timeoutMs)}`, output: '' });
+      abort();
+    }, timeoutMs);
+    abort = attempt(finish, () => clearTimeout(timer));
+  });
+}
+
 function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
   const { request } = url.startsWith('https:') ? lazy<typeof import('node:https')>('node:https') : lazy<typeof import('node:http')>('node:http');
-  return new Promise((resolve) => {
-    const req = request(url, { method: 'GET', agent: false, timeout: timeoutMs, headers: { 'User-Agent': 'usher-check', Connection: 'close' } }, (response) => {
+  return underDeadline(timeoutMs, (finish, released) => {
+    const req = request(url, { method: 'GET', agent: false, headers: { 'User-Agent': 'usher-check', Connection: 'close' } }, (response) => {
       const status = response.statusCode ?? 0;
+      finish({ ok: status >= 200 && status < 400, result: `HTTP ${status}`, output: '' });
+      // The status is the answer; the body is read and dropped until it ends, or the deadline
+      // cuts it off (a destroyed response reports its abort as an error: not the check's).
+      response.on('error', () => undefined);
       response.resume();
-      resolve({ ok: status >= 200 && status < 400, result: `HTTP ${status}`, output: '' });
     });
     // The check's own connection is not the app's traffic (--drain-idle).
     req.on('socket', (socket) => socket.once('connect', () => ownConnections.connected(socket.localPort, new URL(url).hostname)));
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${formatDuration(timeoutMs)}`)));
-    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, result: error.code ?? error.message, output: '' }));
+    req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, result: error.code ?? error.message, output: '' }));
+    req.once('close', released);
     req.end();
+    return () => req.destroy();
   });
 }
 
@@ -104,14 +131,15 @@ function runTcp(target: string, timeoutMs: number): Promise<CheckOutcome> {
   const separator = target.lastIndexOf(':');
   const host = target.slice(0, separator).replace(/^\[|\]$/g, '');
   const port = Number(target.slice(separator + 1));
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs });
+  return underDeadline(timeoutMs, (finish, released) => {
+    const socket = connect({ host, port });
     socket.once('connect', () => {
       ownConnections.connected(socket.localPort, host); // not the app's traffic (--drain-idle)
+      finish({ ok: true, result: 'ok', output: '' });
       socket.destroy();
-      resolve({ ok: true, result: 'ok', output: '' });
     });
-    socket.once('timeout', () => socket.destroy(new Error(`timeout after ${formatDuration(timeoutMs)}`)));
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, result: error.code ?? error.message, output: '' }));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish({ ok: false, result: error.code ?? error.message, output: '' }));
+    socket.once('close', released);
+    return () => socket.destroy();
   });
 }

@@ -7,6 +7,7 @@ import { probeLine, type ReadResult } from '../state/reader.js';
 import { PROBE_KINDS, type CheckRecord, type InitScriptRecord, type StateFile } from '../state/schema.js';
 import { formatSpan } from '../config/duration.js';
 import { printable } from './format.js';
+import { shownTarget } from '../checks/redact.js';
 import { renderTimeline, timelineRows } from './timeline.js';
 
 export interface StatusOptions {
@@ -77,6 +78,7 @@ function readinessLines(state: StateFile): string[] {
   })];
 }
 
+/** Targets are shown without their secrets, also from the state file of an usher that wrote them in full. */
 function checkLines(checks: readonly CheckRecord[], now: number): string[] {
   if (checks.length === 0) return ['checks: none'];
   const idWidth = Math.max(...checks.map((check) => check.id.length));
@@ -86,7 +88,7 @@ function checkLines(checks: readonly CheckRecord[], now: number): string[] {
       ? 'not run yet'
       : `${check.lastResult ?? '?'}${check.lastDurationMs === null ? '' : ` in ${formatSpan(check.lastDurationMs)}`}, ${formatElapsed((now - check.lastRunAt) / 1000)} ago`;
     const streak = check.consecutiveFailures > 0 ? `, ${check.consecutiveFailures} failing in a row` : '';
-    lines.push(`  ${check.id.padEnd(idWidth)}  ${check.status.padEnd(7)}  ${last}${streak}  (${check.type} ${printable(check.target)})`);
+    lines.push(`  ${check.id.padEnd(idWidth)}  ${check.status.padEnd(7)}  ${last}${streak}  (${check.type === 'cmd' ? 'command' : `${check.type} ${printable(shownTarget(check))}`})`);
     const tail = check.output.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-OUTPUT_LINES);
     for (const line of tail) lines.push(`      > ${printable(line).slice(0, OUTPUT_WIDTH)}`);
   }

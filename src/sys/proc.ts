@@ -164,3 +164,17 @@ export function startingEnvironment(pid: number, name: string): string | undefin
 export function procMounted(): boolean {
   return existsSync('/proc/self/stat');
 }
+
+/**
+ * RLIMIT_NOFILE's soft limit (/proc/self/limits): what usher may open. Node raised it to the hard
+ * limit at its start. Infinity when unlimited, undefined when it cannot be read.
+ */
+export function openFilesLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    if (!match) return undefined;
+    return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
