@@ -7,8 +7,7 @@ import type { AppListener, ListenerFinder } from './listeners.js';
 
 /** Until every port is listened on (and again once one is lost): a new instance is ready within this of listening. */
 export const FAST_POLL_MS = 50;
-/** Once ready: a listener that goes is noticed within this. */
-export const SLOW_POLL_MS = 1000;
+
 /** While not ready, how often usher says which ports it waits for and what the app listens on instead. */
 const DIAGNOSE_EVERY_MS = 10_000;
 
@@ -23,6 +22,8 @@ export interface PortWatchOptions {
 
 export interface PortWatch {
   start(): void;
+  /** Called once a second by the supervisor's own timer: a ready app's ports are looked at then, with no wake-up of their own. */
+  tick(): void;
   stop(): void;
 }
 
@@ -34,6 +35,7 @@ export interface PortWatch {
 export function createPortWatch(options: PortWatchOptions): PortWatch {
   const { ports, log } = options;
   let timer: NodeJS.Timeout | undefined;
+  let started = false;
   let missing: readonly number[] = ports;
   let everListening = false;
   let waitingSince = 0;
@@ -42,10 +44,7 @@ export function createPortWatch(options: PortWatchOptions): PortWatch {
 
   const poll = (): void => {
     // Ready, and every known listener still held by its owner: nothing to ask the kernel.
-    if (missing.length === 0 && options.finder.confirm(ports)) {
-      timer = setTimeout(poll, SLOW_POLL_MS);
-      return;
-    }
+    if (missing.length === 0 && options.finder.confirm(ports)) return;
     const listeners = options.finder.find(ports);
     const now = Date.now();
     if (listeners) {
@@ -54,7 +53,8 @@ export function createPortWatch(options: PortWatchOptions): PortWatch {
       warnLoopbackOnly(listeners);
     }
     if (missing.length > 0 && now >= nextDiagnosis) diagnose(now);
-    timer = setTimeout(poll, missing.length > 0 ? FAST_POLL_MS : SLOW_POLL_MS);
+    // Until every port is listened on, a timer of its own; once ready, the supervisor's ticks.
+    if (missing.length > 0) timer = setTimeout(poll, FAST_POLL_MS);
   };
 
   const changed = (nowMissing: readonly number[], listeners: readonly AppListener[], now: number): void => {
@@ -91,11 +91,18 @@ export function createPortWatch(options: PortWatchOptions): PortWatch {
 
   return {
     start() {
+      started = true;
       waitingSince = Date.now();
       nextDiagnosis = waitingSince + DIAGNOSE_EVERY_MS;
       poll();
     },
-    stop: () => clearTimeout(timer),
+    tick() {
+      if (started && missing.length === 0) poll();
+    },
+    stop: () => {
+      started = false;
+      clearTimeout(timer);
+    },
   };
 }
 

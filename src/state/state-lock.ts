@@ -1,4 +1,4 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { lockExclusively } from '../sys/fd.js';
 import { LOCK_FILE } from './schema.js';
@@ -27,11 +27,16 @@ export function claimStateDir(dir: string): Claim {
   return { dir: instead, heldBy: held, instead };
 }
 
-/** undefined once this usher holds the lock (or cannot lock at all); the holder's pid when another usher does. */
+/**
+ * undefined once this usher holds the lock (or cannot lock at all); the holder's pid when another
+ * usher does. The descriptor that holds the lock is read-only: a file open for writing would make
+ * the kernel refuse a read-only remount of the directory (EBUSY).
+ */
 function tryLock(dir: string): string | undefined {
+  const file = path.join(dir, LOCK_FILE);
   let fd: number;
   try {
-    fd = openSync(path.join(dir, LOCK_FILE), 'a+', 0o644);
+    fd = openSync(file, constants.O_RDONLY | constants.O_CREAT, 0o644);
   } catch {
     return undefined;
   }
@@ -47,7 +52,10 @@ function tryLock(dir: string): string | undefined {
     closeSync(fd);
     return holder || 'unknown';
   }
-  ftruncateSync(fd, 0);
-  writeSync(fd, `${process.pid}\n`, 0);
+  try {
+    writeFileSync(file, `${process.pid}\n`); // opened, written and closed at once
+  } catch {
+    // the pid is only for the other usher's message
+  }
   return undefined; // held by us from now on: the descriptor is never closed
 }

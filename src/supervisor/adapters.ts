@@ -56,9 +56,12 @@ export function createAdapters(context: AdapterContext): Adapters {
   const { config, log, dispatch, ownChildren, changed } = context;
   const counters = new Counters();
   const leftovers = new LeftoverWatch(ownChildren, (live) => dispatch({ type: 'leftoversCounted', live }));
+  const { ports, drainTraffic } = portAdapters(context);
   return {
     counters,
     leftovers,
+    ports,
+    drainTraffic,
     timers: new Timers((name: TimerName) => dispatch({ type: 'timer', name })),
     reaps: createReapSchedule({
       reaper: context.libc && new Reaper(context.libc, (pid) => ownChildren.has(pid)),
@@ -68,6 +71,7 @@ export function createAdapters(context: AdapterContext): Adapters {
         log[config.warnOnReap ? 'warn' : 'info']({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
       },
       afterPass: () => leftovers.check(),
+      everySecond: () => ports?.tick(),
     }),
     initRunner: context.initScripts.length === 0 ? undefined : createInitRunner({
       scripts: context.initScripts, timeoutMs: config.init.timeoutMs, graceMs: config.graceMs, cwd: context.cwd, env: context.appEnv,
@@ -78,7 +82,6 @@ export function createAdapters(context: AdapterContext): Adapters {
       log, report: dispatch, changed,
     }),
     notify: openNotify(config, log, dispatch),
-    ...portAdapters(context),
     // --reload-on: watched from the start, so a change is noticed whenever it comes; the machine
     // decides whether it becomes a signal (never during init, drain or stop).
     reloadWatcher: config.reload.paths.length === 0 ? undefined : startReloadWatcher({

@@ -11,6 +11,8 @@ export interface ReapScheduleOptions {
   readonly onOrphans: (reaped: readonly Reaped[]) => void;
   /** After every pass: the group watch looks again. */
   readonly afterPass: () => void;
+  /** Once a second, on the same wake-up: what else polls that slowly (a ready app's ports). */
+  readonly everySecond: () => void;
 }
 
 export interface ReapSchedule {
@@ -35,7 +37,10 @@ export function createReapSchedule(options: ReapScheduleOptions): ReapSchedule {
     if (result && result.reaped.length > 0) options.onOrphans(result.reaped);
     options.afterPass();
   };
-  const slow = setInterval(pass, SLOW_PASS_MS);
+  const slow = setInterval(() => {
+    pass();
+    options.everySecond();
+  }, SLOW_PASS_MS);
   return {
     soon() {
       if (scheduled) return;
