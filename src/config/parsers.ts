@@ -32,7 +32,7 @@ export function parseChoice<T extends string>(choices: readonly T[]) {
 /** A path option: made absolute against where usher was started (it moves to / once the app runs). */
 export function parsePath(cwd: string, what = 'path'): (text: string) => string {
   return (text) => {
-    if (text.trim() === '') throw new Error(`empty ${what}`);
+    if (text.trim() === '') throw new Error(`invalid ${what} ${JSON.stringify(text)}: empty (an empty value would mean the working directory)`);
     return path.resolve(cwd, text);
   };
 }

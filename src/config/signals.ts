@@ -57,9 +57,9 @@ export function parseSignal(text: string, options: { allowZero?: boolean } = {})
 export function parseRequestSignal(what: string): (text: string) => number {
   return (text) => {
     const number = parseSignal(text);
-    if (number === SIG.KILL) throw new Error(`${signalName(number)} cannot be the ${what}: the app could not handle it (SIGKILL comes anyway at the grace end)`);
-    if (number === SIG.STOP) throw new Error(`${signalName(number)} cannot be the ${what}: it would freeze the app`);
-    if (number === SIG.CHLD) throw new Error(`${signalName(number)} cannot be the ${what}: it asks nothing of the app`);
+    if (number === SIG.KILL) throw new Error(`"${text}" (${signalName(number)}) cannot be the ${what}: the app could not handle it (SIGKILL comes anyway at the grace end)`);
+    if (number === SIG.STOP) throw new Error(`"${text}" (${signalName(number)}) cannot be the ${what}: it would freeze the app`);
+    if (number === SIG.CHLD) throw new Error(`"${text}" (${signalName(number)}) cannot be the ${what}: it asks nothing of the app`);
     return number;
   };
 }
