@@ -33,8 +33,8 @@ if (!process.env.USHER_GRACE) flags.push('--grace', grace);
 
 // detached: usher gets a session and process group of its own. Ctrl-C makes the terminal signal
 // the whole foreground group (npm, sh, this script) and npm forwards its copy as well; had usher
-// been in that group it would count two or three INTs: "stop now", then SIGKILL. Here only this
-// script hears the terminal, and it passes one INT on.
+// been in that group it would count two or three INTs for one keypress, and the second ends the
+// drain. Here only this script hears the terminal, and it passes one INT on.
 const usher = spawn(usherBin, [...flags, '--', process.execPath, 'examples/server.js'], {
   cwd: root,
   stdio: 'inherit',
@@ -61,7 +61,7 @@ process.on('exit', () => {
 });
 
 // One INT per Ctrl-C: the copies that arrive within a moment of each other are one keypress.
-// A later Ctrl-C goes through, so pressing it twice still means "stop now" (a third: SIGKILL).
+// A later Ctrl-C goes through, so pressing it twice still means "skip the drain".
 const DUPLICATE_WINDOW_MS = 300;
 let lastForwarded = -Infinity;
 const forward = (signal) => {
@@ -98,7 +98,7 @@ async function banner() {
     bin/usher status --state-dir ${stateDir}                   summary and start-up timeline
     kill -HUP ${usher.pid}                    forwarded to the app ("reloading")
   Ctrl-C: unready at once, ${drain} drain (the app keeps serving), then SIGINT to the app.
-  Ctrl-C twice: skip the drain. Three times: SIGKILL.
+  Ctrl-C twice: skip the drain; more are passed on to the app. SIGKILL only after ${grace}.
 `);
 }
 banner();

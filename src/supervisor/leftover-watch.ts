@@ -13,7 +13,11 @@ export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>
   const processes = allProcesses();
   if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [pgid] : [];
   const children = new Map<number, ProcStat[]>();
-  for (const stat of processes) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
+  for (const stat of processes) {
+    const siblings = children.get(stat.ppid);
+    if (siblings) siblings.push(stat);
+    else children.set(stat.ppid, [stat]);
+  }
   const found = new Set<number>();
   const pending = (children.get(process.pid) ?? []).filter((stat) => !own.has(stat.pid));
   for (let stat = pending.pop(); stat; stat = pending.pop()) {

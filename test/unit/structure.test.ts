@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -48,5 +48,34 @@ describe('structure', () => {
     const outside = /design §|shared\/design|\.\.\/shared\/|\/work\/main|\/farm\//;
     const offenders = files.filter((file) => outside.test(readFileSync(path.join(ROOT, file), 'latin1')));
     expect(offenders).toEqual([]);
+  });
+
+  it('ARCHITECTURE.md lists the machine\'s events and effects as src/lifecycle/types.ts declares them, and only files that exist', () => {
+    const page = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const types = ts.createSourceFile('types.ts', readFileSync(path.join(SRC, 'lifecycle/types.ts'), 'utf8'), ts.ScriptTarget.Latest, true);
+    const members = (name: string): string[] => {
+      const found: string[] = [];
+      const visit = (node: ts.Node): void => {
+        if (ts.isPropertySignature(node) && node.name.getText(types) === 'type' && node.type && ts.isLiteralTypeNode(node.type)) found.push(node.type.literal.getText(types).slice(1, -1));
+        ts.forEachChild(node, visit);
+      };
+      const alias = types.statements.find((node): node is ts.TypeAliasDeclaration => ts.isTypeAliasDeclaration(node) && node.name.text === name)!;
+      visit(alias.type);
+      // ChecksChanged is declared apart and joined into Event by name
+      if (name === 'Event') found.push('checksChanged');
+      return [...new Set(found)].sort();
+    };
+    const listed = (heading: string): string[] => {
+      const line = new RegExp(`^${heading}: ([^]*?)\\.\\n`, 'm').exec(page)?.[1] ?? '';
+      return [...line.matchAll(/`(\w+)`/g)].map((match) => match[1]!).sort();
+    };
+    expect(listed('Events')).toEqual(members('Event'));
+    expect(listed('Effects')).toEqual(members('Effect'));
+    const files = [...page.matchAll(/`((?:[a-z-]+\/)+[a-z-]+\.ts)`/g)].map((match) => match[1]!)
+      .filter((file) => !file.startsWith('test/'));
+    // Paths are written from the repository's root (src/main.ts) or from src/ (ports/listeners.ts).
+    const missing = files.filter((file) => !existsSync(file.startsWith('src/') ? path.join(ROOT, file) : path.join(SRC, file)));
+    expect(files.length).toBeGreaterThan(20);
+    expect(missing).toEqual([]);
   });
 });
