@@ -117,9 +117,13 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
   const log: Effect = { type: 'log', level: 'info', msg: 'app exited', fields: { ...how, exitCode: finalExitCode(exited, code, config) } };
   const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
   if (config.singleChild || state.appPid === null) return exit(exited, code, [log, ...stopInit], config);
+  // During a stop, what the stop signal could not reach (a daemon that was still the app's child,
+  // in a session of its own) is adopted now: it gets its TERM before the grace ends.
+  const stopping = state.graceStarted && !state.killSent && !config.platformSignalsApp;
+  const termLeftovers: Effect[] = stopping ? [{ type: 'signalLeftovers', signal: SIG.TERM, pgid: state.appPid, spareGroup: scope(config) === 'group' }] : [];
   return {
     state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config), drainStartedAt: null },
-    effects: [log, ...stopInit, ...endDrain(state, config), { type: 'watchLeftovers', pgid: state.appPid }],
+    effects: [log, ...stopInit, ...endDrain(state, config), ...termLeftovers, { type: 'watchLeftovers', pgid: state.appPid }],
   };
 }
 

@@ -161,8 +161,11 @@ export type Effect =
   | { readonly type: 'watchLeftovers'; readonly pgid: number }
   /** To each process usher adopted as subreaper (its children it did not start). */
   | { readonly type: 'signalOrphans'; readonly signal: number }
-  /** To each live process left of the app (group `pgid`, what left it, adopted orphans and their children). */
-  | { readonly type: 'signalLeftovers'; readonly signal: number; readonly pgid: number | null }
+  /**
+   * To each live process left of the app (group `pgid`, what left it, adopted orphans and their
+   * children); TERM goes once to each process. `spareGroup`: the group had the stop signal already.
+   */
+  | { readonly type: 'signalLeftovers'; readonly signal: number; readonly pgid: number | null; readonly spareGroup?: boolean }
   | { readonly type: 'runInit' }
   /** To the process group of the init script running now, if any. */
   | { readonly type: 'signalInit'; readonly signal: number }

@@ -1,3 +1,4 @@
+import { SIG } from '../config/signals.js';
 import { sendSignal } from '../process/group.js';
 import { allProcesses, listChildren, type ProcStat } from '../sys/proc.js';
 
@@ -9,23 +10,28 @@ const POLL_MS = 100;
  * left the group with setsid, the orphans usher adopted as subreaper, and their children. One
  * /proc scan finds all of them. Without /proc, only the group can be asked (kill(-pgid, 0)).
  */
-export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>): number[] {
+export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
   const processes = allProcesses();
-  if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [pgid] : [];
+  if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [{ pid: pgid, pgrp: pgid }] : [];
   const children = new Map<number, ProcStat[]>();
   for (const stat of processes) {
     const siblings = children.get(stat.ppid);
     if (siblings) siblings.push(stat);
     else children.set(stat.ppid, [stat]);
   }
-  const found = new Set<number>();
+  const found = new Map<number, Leftover>();
   const pending = (children.get(process.pid) ?? []).filter((stat) => !own.has(stat.pid));
   for (let stat = pending.pop(); stat; stat = pending.pop()) {
-    if (isLive(stat)) found.add(stat.pid);
+    if (isLive(stat)) found.set(stat.pid, stat);
     pending.push(...(children.get(stat.pid) ?? []));
   }
-  if (pgid !== undefined) for (const stat of processes) if (stat.pgrp === pgid && isLive(stat)) found.add(stat.pid);
-  return [...found];
+  if (pgid !== undefined) for (const stat of processes) if (stat.pgrp === pgid && isLive(stat)) found.set(stat.pid, stat);
+  return [...found.values()];
+}
+
+export interface Leftover {
+  readonly pid: number;
+  readonly pgrp: number;
 }
 
 /** Orphans usher adopted: its children that it did not start itself. */
@@ -42,6 +48,7 @@ export class LeftoverWatch {
   #pgid: number | undefined;
   #watching = false;
   #poll: NodeJS.Timeout | undefined;
+  readonly #termed = new Set<number>();
 
   constructor(
     private readonly own: ReadonlySet<number>,
@@ -59,9 +66,29 @@ export class LeftoverWatch {
     if (this.#watching) this.report(liveLeftovers(this.#pgid, this.own).length);
   }
 
-  /** Signals every leftover of the app's group `pgid`, each by its pid (a group signal would miss those that left it). */
-  signal(signal: number, pgid: number | undefined): void {
-    for (const pid of liveLeftovers(pgid, this.own)) sendSignal(pid, signal);
+  /**
+   * Signals every leftover of the app's group `pgid`, each by its pid (a group signal would miss
+   * those that left it). TERM goes once to each process: a second one is, to many apps, "stop
+   * now". `spareGroup`: the group's members had the stop signal already.
+   */
+  signal(signal: number, pgid: number | undefined, spareGroup = false): void {
+    for (const { pid, pgrp } of liveLeftovers(pgid, this.own)) {
+      if (spareGroup && pgrp === pgid) continue;
+      this.#send(pid, signal);
+    }
+  }
+
+  /** To each process usher adopted as subreaper. */
+  signalOrphans(signal: number): void {
+    for (const pid of adoptedOrphans(this.own)) this.#send(pid, signal);
+  }
+
+  #send(pid: number, signal: number): void {
+    if (signal === SIG.TERM) {
+      if (this.#termed.has(pid)) return;
+      this.#termed.add(pid);
+    }
+    sendSignal(pid, signal);
   }
 
   stop(): void {

@@ -17,8 +17,6 @@ import type { Libc } from '../sys/libc.js';
 import { LAST_SIGNAL, signalRange } from '../sys/sigset.js';
 import { createAdapters, stopAdapters, type Adapters } from './adapters.js';
 import { killEverythingLeft } from './cleanup.js';
-import { adoptedOrphans } from './leftover-watch.js';
-
 import { createEventQueue } from './event-queue.js';
 import type { Publish } from './state-publisher.js';
 
@@ -98,7 +96,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
       case 'signalApp':
       case 'signalOrphans':
       case 'signalLeftovers':
-        sendSignals(effect, adapters, ownChildren, log);
+        sendSignals(effect, adapters, log);
         return reaps.soon(); // after every signal: what it ended can be reaped
       case 'stopSelf':
         return void process.kill(process.pid, 'SIGSTOP');
@@ -206,16 +204,15 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
 type SignalEffect = Extract<Effect, { type: 'signalApp' | 'signalOrphans' | 'signalLeftovers' }>;
 
 /** The three ways a signal goes out: to the app (its pid or its group), to adopted orphans, to every leftover. */
-function sendSignals(effect: SignalEffect, adapters: Adapters, ownChildren: ReadonlySet<number>, log: Logger): void {
+function sendSignals(effect: SignalEffect, adapters: Adapters, log: Logger): void {
   switch (effect.type) {
     case 'signalApp':
       if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) adapters.counters.signalSent(signalName(effect.signal));
       else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
       return;
     case 'signalOrphans':
-      for (const pid of adoptedOrphans(ownChildren)) sendSignal(pid, effect.signal);
-      return;
+      return adapters.leftovers.signalOrphans(effect.signal);
     case 'signalLeftovers':
-      return adapters.leftovers.signal(effect.signal, effect.pgid ?? undefined);
+      return adapters.leftovers.signal(effect.signal, effect.pgid ?? undefined, effect.spareGroup);
   }
 }

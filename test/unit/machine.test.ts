@@ -108,6 +108,14 @@ describe('lifecycle machine', () => {
     expect(effects).toContainEqual({ type: 'signalLeftovers', signal: SIG.KILL, pgid: 100 });
   });
 
+  it('gives what the app leaves when it exits during a stop (a daemon adopted only now) its TERM, sparing the group that had the stop signal', () => {
+    const leftovers = (config: Partial<MachineConfig>): Effect[] =>
+      run([...started, signal(SIG.TERM), { type: 'appExited', code: null, signal: SIG.TERM }], config).effects.filter((effect) => effect.type === 'signalLeftovers');
+    expect(leftovers({})).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100, spareGroup: true }]);
+    expect(leftovers({ signalScope: 'app' })).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100, spareGroup: false }]);
+    expect(leftovers({ platformSignalsApp: true })).toEqual([]);
+  });
+
   it('uses the stop signal from config, else the received one after rewrite', () => {
     expect(sends(run([...started, signal(SIG.TERM)], { stopSignal: SIG.QUIT }).effects)[0]).toMatchObject({ signal: SIG.QUIT });
     expect(sends(run([...started, signal(SIG.TERM)], { rewrite: new Map([[SIG.TERM, SIG.QUIT]]) }).effects)[0]).toMatchObject({ signal: SIG.QUIT });
