@@ -6,6 +6,7 @@
 #   util-linux   `unshare` (PID and mount namespaces), `setsid`
 #   dash busybox the shells bin/usher-probe must run under (Debian's and Alpine's)
 #   systemd      `systemd-notify`, a real sd_notify client
+#   ruby-foreman `foreman`, the real Procfile runner of the stop-signal fault test
 set -eu
 missing=''
 need() { # need COMMAND PACKAGE
@@ -17,6 +18,7 @@ need unshare util-linux
 need dash dash
 need busybox busybox
 need systemd-notify systemd
+need foreman ruby-foreman
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "test prerequisites: installing$missing"
