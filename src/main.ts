@@ -36,7 +36,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   const log = createLogger(config.logLevel, config.logFormat);
   const initScripts = listInitScriptsOrExit(config, log);
   checkReloadPathsOrExit(config);
-  const signalScope = resolveSignalScope(config.signals, config.command, env.PATH, process.cwd());
+  const signalScope = resolveSignalScope(config.signals, config.signalsWhere, config.command, env.PATH, process.cwd());
 
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    the terminal handed over when interactive, the HTTP server's socket bound (a port in use
@@ -92,6 +92,8 @@ function prepareProcess(libc: Libc, config: Config, log: Logger, env: NodeJS.Pro
   // process-directed, lands on another thread, and is forwarded as ever. The app starts with
   // an empty signal mask.
   libc.blockInThisThread(SIG.PIPE);
+  // What usher's parent left ignored must not reach the app (SigIgn 0 on every spawn path).
+  libc.defaultIgnoredRealtimeSignals();
   return { tty: config.singleChild ? undefined : prepareTtyHandover(libc, env.PATH), httpFd };
 }
 
@@ -172,7 +174,7 @@ function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHando
     command: config.command[0] ?? null,
     args: config.command.length - 1,
     role: process.pid === 1 ? 'pid1' : 'subreaper',
-    signals: config.singleChild ? 'app only (--single-child)' : `${signalScope.scope === 'app' ? 'app only' : 'process group'} (${signalScope.why})`,
+    signals: `${signalScope.scope === 'app' ? 'app only' : 'process group'} (${signalScope.why})`,
     terminal: tty ? 'handed to the app' : 'none',
     rewrite: Object.fromEntries([...config.rewrite].map(([from, to]) => [signalName(from), to === 0 ? 'drop' : signalName(to)])),
     drain: formatDuration(config.drainMs),

@@ -52,8 +52,22 @@ function tiniVerbosity(env: NodeJS.ProcessEnv): 'error' | 'warn' | 'info' | 'deb
   const levels = ['error', 'warn', 'info', 'debug', 'trace'] as const;
   const text = env.TINI_VERBOSITY?.trim();
   if (!text) return undefined;
-  if (!/^\d+$/.test(text)) throw new ConfigError(`TINI_VERBOSITY: invalid value ${JSON.stringify(env.TINI_VERBOSITY)} (expected 0 to 4, as tini reads it)`);
-  return levels[Math.min(Number(text), levels.length - 1)];
+  // tini reads it with atoi: any integer, below 0 as 0, above 4 as 4; words are a slip, said so.
+  if (!/^[-+]?\d+$/.test(text)) throw new ConfigError(`TINI_VERBOSITY: invalid value ${JSON.stringify(env.TINI_VERBOSITY)} (expected a number, 0 to 4, as tini reads it)`);
+  return levels[Math.max(0, Math.min(Number(text), levels.length - 1))];
+}
+
+/** Where --signals came from, with its value when it was given as such: `--signals app`, `USHER_SIGNALS=group`, `-g`. */
+function signalsWhere(signals: { value: string; where: string } | undefined): string {
+  if (!signals) return 'default';
+  if (signals.where === '--signals') return `--signals ${signals.value}`;
+  if (signals.where === 'USHER_SIGNALS') return `USHER_SIGNALS=${signals.value}`;
+  return signals.where; // an alias: -g, TINI_KILL_PROCESS_GROUP
+}
+
+/** What made usher single-child, for the start-up log. */
+function singleChildWhere(read: OptionReader): string {
+  return read.one('single-child', parseBoolean)?.where ?? 'DUMB_INIT_SETSID=0';
 }
 
 /** tini's TINI_KILL_PROCESS_GROUP, read as tini reads it (set and not empty), when USHER_SIGNALS is not set. */
@@ -62,7 +76,7 @@ function tiniGroup(env: NodeJS.ProcessEnv): { value: 'group'; where: string } | 
 }
 
 /** The stop: signals, drain, grace, stop signal, the platform's budget and the exit code. */
-function stopConfig(read: OptionReader): Pick<Config, 'singleChild' | 'signals' | 'rewrite' | 'drainMs' | 'drainSource' | 'graceMs' | 'stopSignal' | 'exitMap' | 'platform' | 'onUnhealthy'> {
+function stopConfig(read: OptionReader): Pick<Config, 'singleChild' | 'signals' | 'signalsWhere' | 'rewrite' | 'drainMs' | 'drainSource' | 'graceMs' | 'stopSignal' | 'exitMap' | 'platform' | 'onUnhealthy'> {
   const kubernetes = Boolean(read.env.KUBERNETES_SERVICE_HOST);
   const drain = read.one('drain', parseDuration);
   const platform = detectPlatform(read.env);
@@ -74,6 +88,7 @@ function stopConfig(read: OptionReader): Pick<Config, 'singleChild' | 'signals' 
     singleChild,
     // With --single-child the app stays in usher's own process group: only its pid can be signalled.
     signals: singleChild ? 'app' : (signals?.value ?? 'auto'),
+    signalsWhere: singleChild ? singleChildWhere(read) : signalsWhere(signals),
     rewrite: new Map(read.list('rewrite', parseRewrite)),
     drainMs: drain?.value ?? (kubernetes ? 5000 : 0),
     drainSource: drain?.source ?? (kubernetes ? 'kubernetes' : 'default'),

@@ -18,6 +18,8 @@ export interface Config extends PortsConfig {
   readonly singleChild: boolean;
   /** --signals as given: resolved against COMMAND at start (process/signal-scope.ts). */
   readonly signals: 'app' | 'group' | 'auto';
+  /** Where --signals came from, for the start-up log: `USHER_SIGNALS`, `-g`, `TINI_KILL_PROCESS_GROUP`. */
+  readonly signalsWhere: string;
   /** Received signal -> signal sent to the app; 0 drops it. */
   readonly rewrite: ReadonlyMap<number, number>;
   readonly drainMs: number;

@@ -97,7 +97,7 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
   // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
   if (state.init.status === 'running') send.push({ type: 'signalInit', signal: SIG.TERM });
   // What usher adopted as subreaper (daemons that double-forked away) stops with the app.
-  send.push({ type: 'signalOrphans', signal: SIG.TERM });
+  send.push({ type: 'signalOrphans', signal: SIG.TERM, pgid: state.appPid });
   return {
     state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true, drainStartedAt: null },
     effects: [...effects, ...endDrain(state, config), { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
@@ -118,9 +118,10 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
   const stopInit: Effect[] = state.init.status === 'running' ? [{ type: 'signalInit', signal: SIG.KILL }] : [];
   if (config.singleChild || state.appPid === null) return exit(exited, code, [log, ...stopInit], config);
   // During a stop, what the stop signal could not reach (a daemon that was still the app's child,
-  // in a session of its own) is adopted now: it gets its TERM before the grace ends.
+  // in a session of its own) is adopted now: it gets its TERM before the grace ends. The app's
+  // group is left to the stop signal's scope: under --signals app its members get SIGKILL only.
   const stopping = state.graceStarted && !state.killSent && !config.platformSignalsApp;
-  const termLeftovers: Effect[] = stopping ? [{ type: 'signalLeftovers', signal: SIG.TERM, pgid: state.appPid, spareGroup: scope(config) === 'group' }] : [];
+  const termLeftovers: Effect[] = stopping ? [{ type: 'signalLeftovers', signal: SIG.TERM, pgid: state.appPid, spareGroup: true }] : [];
   return {
     state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config), drainStartedAt: null },
     effects: [log, ...stopInit, ...endDrain(state, config), ...termLeftovers, { type: 'watchLeftovers', pgid: state.appPid }],

@@ -159,11 +159,16 @@ export type Effect =
   | { readonly type: 'clearTimer'; readonly name: TimerName }
   /** Keep reporting `leftoversCounted` for the app whose group is `pgid` (after each reap and periodically) until none is left. */
   | { readonly type: 'watchLeftovers'; readonly pgid: number }
-  /** To each process usher adopted as subreaper (its children it did not start). */
-  | { readonly type: 'signalOrphans'; readonly signal: number }
+  /**
+   * To each process usher adopted as subreaper (its children it did not start) but those of the
+   * app's group `pgid`: the stop signal's scope decides for them (an app that died of it at once
+   * hands its children to usher before they are listed).
+   */
+  | { readonly type: 'signalOrphans'; readonly signal: number; readonly pgid: number | null }
   /**
    * To each live process left of the app (group `pgid`, what left it, adopted orphans and their
-   * children); TERM goes once to each process. `spareGroup`: the group had the stop signal already.
+   * children); TERM goes once to each process. `spareGroup`: the group's members are the stop
+   * signal's to decide (they had it, or --signals app kept it from them).
    */
   | { readonly type: 'signalLeftovers'; readonly signal: number; readonly pgid: number | null; readonly spareGroup?: boolean }
   | { readonly type: 'runInit' }

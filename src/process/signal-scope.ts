@@ -18,8 +18,8 @@ export interface SignalScope {
  * meaning for it (HUP kills gunicorn's and Puma's workers instead of reloading them, TERM loses
  * Celery's pool tasks).
  */
-export function resolveSignalScope(signals: 'app' | 'group' | 'auto', command: readonly string[], envPath: string | undefined, cwd: string): SignalScope {
-  if (signals !== 'auto') return { scope: signals, why: `--signals ${signals}` };
+export function resolveSignalScope(signals: 'app' | 'group' | 'auto', where: string, command: readonly string[], envPath: string | undefined, cwd: string): SignalScope {
+  if (signals !== 'auto') return { scope: signals, why: where };
   const name = command[0];
   if (name === undefined) return { scope: 'group', why: 'no app' };
   const found = findCommand(name, envPath, cwd);

@@ -1,6 +1,6 @@
 import { SIG } from '../config/signals.js';
 import { sendSignal } from '../process/group.js';
-import { allProcesses, listChildren, type ProcStat } from '../sys/proc.js';
+import { allProcesses, listChildren, readStat, type ProcStat } from '../sys/proc.js';
 
 const POLL_MS = 100;
 
@@ -78,9 +78,12 @@ export class LeftoverWatch {
     }
   }
 
-  /** To each process usher adopted as subreaper. */
-  signalOrphans(signal: number): void {
-    for (const pid of adoptedOrphans(this.own)) this.#send(pid, signal);
+  /** To each process usher adopted as subreaper, but the members of the app's group `pgid`. */
+  signalOrphans(signal: number, pgid: number | undefined): void {
+    for (const pid of adoptedOrphans(this.own)) {
+      if (pgid !== undefined && readStat(pid)?.pgrp === pgid) continue;
+      this.#send(pid, signal);
+    }
   }
 
   #send(pid: number, signal: number): void {

@@ -211,7 +211,7 @@ function sendSignals(effect: SignalEffect, adapters: Adapters, log: Logger): voi
       else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
       return;
     case 'signalOrphans':
-      return adapters.leftovers.signalOrphans(effect.signal);
+      return adapters.leftovers.signalOrphans(effect.signal, effect.pgid ?? undefined);
     case 'signalLeftovers':
       return adapters.leftovers.signal(effect.signal, effect.pgid ?? undefined, effect.spareGroup);
   }

@@ -29,6 +29,12 @@ export interface Libc {
   setCloseOnExec(fd: number): boolean;
   /** Blocks a signal in the calling thread only (pthread_sigmask); other threads still take it. */
   blockInThisThread(signal: number): boolean;
+  /**
+   * Sets every real-time signal that usher inherited as ignored back to its default action, in
+   * usher itself: node:child_process (libuv) resets only signals 1 to 31 in a child, so an
+   * ignored real-time signal would reach the app through every path but posix_spawn's.
+   */
+  defaultIgnoredRealtimeSignals(): void;
 }
 
 const WNOHANG = 1;
@@ -38,6 +44,11 @@ const PR_SET_PDEATHSIG = 1;
 const PR_SET_NAME = 15;
 const TIOCNOTTY = 0x5422;
 const SIG_BLOCK = 0;
+const SIG_DFL = 0;
+const SIG_IGN = 1;
+// libc keeps some for itself (glibc 32 and 33, musl 32 to 34) and refuses them: EINVAL, passed over.
+const FIRST_REALTIME = 32;
+const LAST_REALTIME = 64;
 
 const waitpid = lazy('int waitpid(int pid, _Out_ int *status, int options)');
 const prctl = lazy('int prctl(int option, ...)');
@@ -46,6 +57,8 @@ const sigmask = lazy('int pthread_sigmask(int how, const void *set, void *old)')
 const isatty = lazy('int isatty(int fd)');
 const tcgetsid = lazy('int tcgetsid(int fd)');
 const tcgetpgrp = lazy('int tcgetpgrp(int fd)');
+// The handler as a number: SIG_DFL and SIG_IGN are the only values usher passes or compares.
+const signalHandler = lazy('intptr_t signal(int sig, intptr_t handler)');
 
 /**
  * koffi and libc, with what every start needs bound now, so that a failure shows here, where
@@ -70,5 +83,15 @@ export function loadLibc(): Libc | Error {
     foregroundGroup: (fd) => tcgetpgrp()(fd),
     setCloseOnExec: (fd) => setCloseOnExec(fd, true),
     blockInThisThread: (signal) => sigmask()(SIG_BLOCK, sigset([signal]), null) === 0,
+    defaultIgnoredRealtimeSignals,
   };
+}
+
+function defaultIgnoredRealtimeSignals(): void {
+  const setHandler = signalHandler();
+  for (let signal = FIRST_REALTIME; signal <= LAST_REALTIME; signal++) {
+    const before = Number(setHandler(signal, SIG_DFL));
+    // Node handles no real-time signal; should anything have, its handler goes back in place.
+    if (before !== SIG_IGN && before !== SIG_DFL && before !== -1) setHandler(signal, before);
+  }
 }

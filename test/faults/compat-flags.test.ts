@@ -180,7 +180,7 @@ describe('what the flags mean, done', () => {
   it('DUMB_INIT_SETSID=0 is said at debug, and signals go to the app alone', async () => {
     const usher = start(['-v', '--', 'node', RECORDER], { DUMB_INIT_SETSID: '0' });
     await usher.waitForStdout('ready');
-    expect((await usher.waitForLog('usher started')).signals).toBe('app only (--single-child)');
+    expect((await usher.waitForLog('usher started')).signals).toBe('app only (DUMB_INIT_SETSID=0)');
     expect((await usher.waitForLog(/^DUMB_INIT_SETSID=0/)).level).toBe('debug');
   });
 

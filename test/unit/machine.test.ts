@@ -104,15 +104,15 @@ describe('lifecycle machine', () => {
 
   it('gives what usher adopted TERM at the stop and SIGKILL at the grace end', () => {
     const { effects } = run([...started, signal(SIG.TERM), { type: 'timer', name: 'grace' }]);
-    expect(effects).toContainEqual({ type: 'signalOrphans', signal: SIG.TERM });
+    expect(effects).toContainEqual({ type: 'signalOrphans', signal: SIG.TERM, pgid: 100 });
     expect(effects).toContainEqual({ type: 'signalLeftovers', signal: SIG.KILL, pgid: 100 });
   });
 
-  it('gives what the app leaves when it exits during a stop (a daemon adopted only now) its TERM, sparing the group that had the stop signal', () => {
+  it('gives what the app leaves when it exits during a stop (a daemon adopted only now) its TERM, leaving the app\'s group to the stop signal\'s scope', () => {
     const leftovers = (config: Partial<MachineConfig>): Effect[] =>
       run([...started, signal(SIG.TERM), { type: 'appExited', code: null, signal: SIG.TERM }], config).effects.filter((effect) => effect.type === 'signalLeftovers');
     expect(leftovers({})).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100, spareGroup: true }]);
-    expect(leftovers({ signalScope: 'app' })).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100, spareGroup: false }]);
+    expect(leftovers({ signalScope: 'app' })).toEqual([{ type: 'signalLeftovers', signal: SIG.TERM, pgid: 100, spareGroup: true }]);
     expect(leftovers({ platformSignalsApp: true })).toEqual([]);
   });
 
