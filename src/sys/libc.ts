@@ -1,5 +1,5 @@
 import { setCloseOnExec } from './fd.js';
-import { lazy } from './koffi.js';
+import { declared, lazy, native } from './koffi.js';
 import { sigset } from './sigset.js';
 import { spawnInNewSession, type SpawnRequest } from './spawn.js';
 
@@ -25,6 +25,13 @@ export interface Libc {
   setCloseOnExec(fd: number): boolean;
   /** Blocks a signal in the calling thread only (pthread_sigmask); other threads still take it. */
   blockInThisThread(signal: number): boolean;
+  /** Unblocks a signal in the calling thread only (pthread_sigmask): the reverse of the above. */
+  unblockInThisThread(signal: number): boolean;
+  /**
+   * Sets a file's modification time to the nanosecond (utimensat), leaving its access time
+   * alone. fs.utimes cannot: it takes seconds as a double, which is about 240 ns coarse today.
+   */
+  setModifiedTime(file: string, mtimeNs: bigint): boolean;
 }
 
 const WNOHANG = 1;
@@ -32,6 +39,11 @@ const WALL = 0x40000000;
 const PR_SET_CHILD_SUBREAPER = 36;
 const TIOCNOTTY = 0x5422;
 const SIG_BLOCK = 0;
+const SIG_UNBLOCK = 1;
+const AT_FDCWD = -100;
+/** tv_nsec that tells utimensat to leave that time as it is. */
+const UTIME_OMIT = (1 << 30) - 2;
+const NS_PER_SECOND = 1_000_000_000n;
 
 const waitpid = lazy('int waitpid(int pid, _Out_ int *status, int options)');
 const prctl = lazy('int prctl(int option, ...)');
@@ -40,6 +52,21 @@ const sigmask = lazy('int pthread_sigmask(int how, const void *set, void *old)')
 const isatty = lazy('int isatty(int fd)');
 const tcgetsid = lazy('int tcgetsid(int fd)');
 const tcgetpgrp = lazy('int tcgetpgrp(int fd)');
+const utimensat = lazy('int utimensat(int dirfd, const char *path, const void *times, int flags)');
+
+/** struct timespec times[2] (access, then modification), as utimensat takes them. */
+const timesType = declared((koffi) => koffi.array(koffi.struct({ tv_sec: 'long', tv_nsec: 'long' }), 2));
+
+function setModifiedTime(file: string, mtimeNs: bigint): boolean {
+  if (mtimeNs < 0n) return false;
+  const { koffi } = native();
+  const times = Buffer.alloc(koffi.sizeof(timesType()));
+  koffi.encode(times, 0, timesType(), [
+    { tv_sec: 0, tv_nsec: UTIME_OMIT },
+    { tv_sec: Number(mtimeNs / NS_PER_SECOND), tv_nsec: Number(mtimeNs % NS_PER_SECOND) },
+  ]);
+  return utimensat()(AT_FDCWD, file, times, 0) === 0;
+}
 
 /**
  * koffi and libc, with what every start needs bound now, so that a failure shows here, where
@@ -62,5 +89,7 @@ export function loadLibc(): Libc | Error {
     foregroundGroup: (fd) => tcgetpgrp()(fd),
     setCloseOnExec: (fd) => setCloseOnExec(fd, true),
     blockInThisThread: (signal) => sigmask()(SIG_BLOCK, sigset([signal]), null) === 0,
+    unblockInThisThread: (signal) => sigmask()(SIG_UNBLOCK, sigset([signal]), null) === 0,
+    setModifiedTime,
   };
 }
