@@ -45,9 +45,10 @@ const FLAG = '--disable-sigusr1';
  */
 const FLAG_NODE_NOT_BEFORE_MS = Date.UTC(2025, 0, 1);
 /**
- * How old the node and its directory must be (mtimes) before a record vouches for them. A node
- * written over them later then has a later mtime even as busybox's sh sees it (to the second),
- * or a kernel that stamps writes with a clock ticking every few milliseconds.
+ * How old the node's mtime must be before a record vouches for it: a node written over it
+ * later then has a later mtime even as busybox's sh compares them, to the second. (Its
+ * directory needs no such wait: what changes it after the record was written does so a start
+ * of usher later, which every shell and kernel clock tells apart.)
  */
 const SETTLED_NS = 2_000_000_000n;
 /** After the app's own start, which competes for the same CPUs; a shorter usher does it at exit. */
@@ -116,8 +117,7 @@ function recordNodeFlags(node: string, libc: Libc): void {
   const self = statSync(process.execPath, { bigint: true });
   if (target.dev !== self.dev || target.ino !== self.ino) return;
   const dirMtime = statSync(nodeDir, { bigint: true }).mtimeNs;
-  const settled = BigInt(Date.now()) * 1_000_000n - SETTLED_NS;
-  if (target.mtimeNs > settled || dirMtime > settled) return; // too fresh: a later start writes it
+  if (target.mtimeNs > BigInt(Date.now()) * 1_000_000n - SETTLED_NS) return; // too fresh: a later start writes it
   const trusted = Number(target.mtimeMs) >= FLAG_NODE_NOT_BEFORE_MS;
   const says = trusted && process.allowedNodeEnvironmentFlags.has(FLAG) ? FLAG : 'none';
   const record = `${__dirname}/node-flags${node}`;

@@ -24,9 +24,10 @@ export function stamp(file: string, mtime: bigint): void {
 }
 
 /**
- * Dates a file 10 s back, as one installed a while ago. usher vouches only for a node and a
- * directory whose mtimes are a few seconds old (a later write could share a fresher one, to
- * the second or to the kernel's clock tick); a test's node directory is milliseconds old.
+ * Dates a file 10 s back, as one installed a while ago: usher vouches only for a node whose
+ * mtime is a few seconds old (one written over it later could share a fresher one, as busybox's
+ * sh compares them, to the second), and the kernel stamps writes with a clock that ticks every
+ * few milliseconds, so what a test writes and rewrites at once could keep its mtime.
  */
 export function age(file: string): void {
   stamp(file, mtimeNs(file) - 10_000_000_000n);

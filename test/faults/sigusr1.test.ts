@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSyn
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { age, copyPackage, FLAG, hasFlag, killTree, listensOn, nodeOnPath, run, versionOf } from './launcher-kit.js';
+import { copyPackage, FLAG, hasFlag, killTree, listensOn, nodeOnPath, run, versionOf } from './launcher-kit.js';
 
 // A SIGUSR1 that lands while usher starts, 0 to 100 ms after the exec of bin/usher, many times.
 // Node opens its inspector on 127.0.0.1:9229 for a SIGUSR1 that nothing else handles; on Node
@@ -63,7 +63,6 @@ beforeAll(async () => {
   flagNode = hasFlag(node);
   mkdirSync(path.join(root, 'node-bin'));
   symlinkSync(node, path.join(root, 'node-bin/node'));
-  age(path.join(root, 'node-bin')); // as a node installed a while ago: usher vouches only for such
   mkdirSync(path.join(root, 'state'));
   env = { PATH: `${path.join(root, 'node-bin')}:${process.env.PATH}`, USHER_STATE_DIR: path.join(root, 'state'), HOME: root };
   // The first start under a node writes the record that gives the flag to the next ones.
