@@ -106,12 +106,14 @@ describe('SIGUSR1 during start-up', () => {
  * What may happen to a SIGUSR1 sent at each stage. Killed: only before the launcher's first line
  * (outside PID 1; as PID 1 the kernel drops it). Dropped: only while it is ignored, before Node
  * takes it over. The inspector: never where the flag is; on Node 20 only before usher listens.
+ * Reached: always; and where the flag is, a held one always is.
  */
 function allowed(stage: Stage, outcome: Outcome): boolean {
   switch (outcome) {
     case 'reached': return true;
     case 'killed': return stage === 'launcher';
-    case 'dropped': return stage === 'launcher' || stage === 'node';
+    // On Node 20 a held one is the inspector's, which may not have said so before usher ended.
+    case 'dropped': return stage === 'launcher' || stage === 'node' || (!flagNode && stage === 'held');
     case 'inspector': return !flagNode && stage !== 'usher';
   }
 }
@@ -131,11 +133,11 @@ async function signalDuringStart(delayMs: number): Promise<{ stage: Stage; outco
   process.kill(pid, 'SIGUSR1');
   const first = await out.first(['ready', 'inspector', 'exit']);
   if (first === 'exit') return { stage, outcome: exitOutcome(await out.exit, out.stdout()) };
-  const inspector = out.stderr().includes('Debugger listening');
-  if (inspector && flagNode) return { stage, outcome: 'inspector' };
+  const inspectorAllowed = !flagNode && stage !== 'usher';
+  if (first === 'inspector' && !inspectorAllowed) return { stage, outcome: 'inspector' };
   if (await out.first(['ready', 'exit']) === 'exit') throw new Error(`usher ended before the app was ready: ${JSON.stringify(await out.exit)}`);
-  // Up and listening: the inspector is not there, unless Node 20 opened it (allowed above).
-  if (!inspector) expect(listensOn(INSPECTOR_PORT), `something listens on :${INSPECTOR_PORT} after a SIGUSR1 at ${delayMs} ms`).toBe(false);
+  // Up and listening: nothing listens on the inspector's port, wherever it may not open.
+  if (!inspectorAllowed) expect(listensOn(INSPECTOR_PORT), `something listens on :${INSPECTOR_PORT} after a SIGUSR1 at ${delayMs} ms`).toBe(false);
   // SIGUSR2 as a barrier: had usher forwarded the first SIGUSR1, the app would have it by now,
   // and says so first (pending signals come in the order of their numbers). A second SIGUSR1
   // sent at once instead could merge with a first one still pending in the app.
@@ -145,7 +147,9 @@ async function signalDuringStart(delayMs: number): Promise<{ stage: Stage; outco
   await expectLine(out, 'SIGUSR1', out.count('SIGUSR1') + 1);
   process.kill(pid, 'SIGTERM');
   expect(await out.exit).toEqual({ code: 0, signal: null });
-  expect(out.stderr().includes('Debugger listening')).toBe(inspector);
+  // Node 20's inspector speaks from a thread of its own, maybe after the app's lines: usher's
+  // stderr is complete only now.
+  const inspector = out.stderr().includes('Debugger listening');
   return { stage, outcome: inspector ? 'inspector' : firstReached ? 'reached' : 'dropped' };
 }
 
