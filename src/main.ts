@@ -92,6 +92,14 @@ function prepareProcess(libc: Libc, config: Config, log: Logger, env: NodeJS.Pro
   // process-directed, lands on another thread, and is forwarded as ever. The app starts with
   // an empty signal mask.
   libc.blockInThisThread(SIG.PIPE);
+  // On Node >= 22.14 bin/usher passes --disable-sigusr1, so that a SIGUSR1 during Node's
+  // bootstrap cannot open the inspector. Node then leaves SIGUSR1 blocked in every thread (it
+  // unblocks it only as it starts the inspector's signal handling, which the flag disables), and
+  // usher's listener would never fire. Unblocked in this thread, a process-directed SIGUSR1 has
+  // one thread to land on, and one that came during the bootstrap (held pending by the kernel)
+  // is delivered now and forwarded. Without the flag this changes nothing; the app's mask is set
+  // empty at spawn either way.
+  libc.unblockInThisThread(SIG.USR1);
   // What usher's parent left ignored must not reach the app (SigIgn 0 on every spawn path).
   libc.defaultIgnoredRealtimeSignals();
   return { tty: config.singleChild ? undefined : prepareTtyHandover(libc, env.PATH), httpFd };
