@@ -13,7 +13,7 @@ import type { Effect, Event, MachineConfig, State, Transition } from './types.js
  * machine keeps the timeline: each event says when it happened.
  */
 export const initialState: State = {
-  phase: 'initializing', startedAt: 0, timeline: [], ready: false, reason: 'starting', reasonSince: 0, appPid: null, appExit: null,
+  phase: 'initializing', startedAt: 0, timeline: [], ready: false, reason: 'starting', reasonSince: 0, appPid: null, appExit: null, heldSignals: [],
   init: { status: 'none', current: null, failure: null },
   checks: { ready: 'none', readyReason: null, liveFailing: null },
   ports: { status: 'none', configured: [], missing: [] }, drainStartedAt: null,
@@ -50,10 +50,7 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
       return onStart(started, config);
     }
     case 'spawned':
-      return {
-        state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid },
-        effects: [{ type: 'log', level: 'info', msg: 'app started', fields: { pid: event.pid } }],
-      };
+      return onSpawned(state, event.pid, config);
     case 'spawnFailed':
       return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }], config);
     case 'signal':
@@ -87,6 +84,16 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
   }
 }
 
+function onSpawned(state: State, pid: number, config: MachineConfig): Transition {
+  const running: State = { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: pid, heldSignals: [] };
+  const effects: Effect[] = [{ type: 'log', level: 'info', msg: 'app started', fields: { pid } }];
+  for (const signal of state.heldSignals) {
+    effects.push({ type: 'log', level: 'info', msg: `${signalName(signal)} held from before the start: forwarded`, fields: { scope: scope(config) } });
+    effects.push(...signalApp(running, signal, config));
+  }
+  return { state: running, effects };
+}
+
 function onSignal(state: State, received: number, config: MachineConfig, at: number): Transition {
   const signal = config.rewrite.get(received) ?? received;
   const name = signalName(received);
@@ -96,6 +103,12 @@ function onSignal(state: State, received: number, config: MachineConfig, at: num
   const isStop = STOP_REQUESTS.has(received) || STOP_REQUESTS.has(signal);
   if (state.phase === 'exited') return { state, effects: [] };
   if (isStop) return onStopRequest(state, name, signal, config, at);
+  if (state.appPid === null && !state.appExit && !config.init.only) {
+    // The app is yet to start (usher's own start-up, init scripts before it): held for it, as a
+    // blocked signal would be, not lost.
+    const heldSignals = state.heldSignals.includes(signal) ? state.heldSignals : [...state.heldSignals, signal];
+    return { state: { ...state, heldSignals }, effects: [{ type: 'log', level: 'info', msg: `${name} received before the app started: held for it` }] };
+  }
   if (state.appPid === null || state.appExit) {
     return { state, effects: [{ type: 'log', level: 'info', msg: `${name} received while no app runs: not forwarded` }] };
   }

@@ -77,6 +77,11 @@ export interface State {
   readonly reasonSince: number;
   readonly appPid: number | null;
   readonly appExit: AppExit | null;
+  /**
+   * Signals (after rewriting) received before the app started, to be forwarded once it has: as
+   * the kernel keeps a standard signal pending, each once, in the order they came.
+   */
+  readonly heldSignals: readonly number[];
   readonly init: InitState;
   readonly checks: ChecksState;
   readonly ports: PortsState;

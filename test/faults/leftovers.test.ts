@@ -13,8 +13,13 @@ import { eventually, killLeftRunning, processExists, startUsher } from '../helpe
 
 const runs = killLeftRunning();
 
-/** A shell line that starts a setsid daemon recording TERM in $1 and ignoring it, with a child that ignores TERM; prints both pids. */
-const DAEMON = `setsid sh -c 'trap "echo TERM >> $1" TERM; (trap "" TERM; exec sleep 300) & echo "daemon $$ $!"; while :; do sleep 1; done' sh`;
+/**
+ * A shell line that starts a setsid daemon recording TERM in $1 and ignoring it, with a child that
+ * ignores TERM; prints both pids. The daemon waits in the `wait` builtin, which a trapped signal
+ * interrupts at once (a foreground `sleep` would hold the trap until it ends), then waits again
+ * (the short sleep keeps it from spinning should the child be gone).
+ */
+const DAEMON = `setsid sh -c 'trap "echo TERM >> $1" TERM; (trap "" TERM; exec sleep 300) & echo "daemon $$ $!"; while :; do wait; sleep 0.05; done' sh`;
 
 function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'usher-leftovers-'));

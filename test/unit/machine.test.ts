@@ -116,6 +116,18 @@ describe('lifecycle machine', () => {
     expect(leftovers({ platformSignalsApp: true })).toEqual([]);
   });
 
+  it('holds signals received before the app started, each once, and forwards them once it has', () => {
+    const early = run([{ type: 'start' }, signal(SIG.USR1), signal(SIG.HUP), signal(SIG.USR1)]);
+    expect(sends(early.effects)).toEqual([]);
+    expect(early.state.heldSignals).toEqual([SIG.USR1, SIG.HUP]);
+    const later = run([{ type: 'start' }, signal(SIG.USR1), signal(SIG.HUP), signal(SIG.USR1), { type: 'spawned', pid: 100 }]);
+    expect(sends(later.effects)).toEqual([
+      { type: 'signalApp', signal: SIG.USR1, pid: 100, scope: 'group' },
+      { type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' },
+    ]);
+    expect(later.state.heldSignals).toEqual([]);
+  });
+
   it('uses the stop signal from config, else the received one after rewrite', () => {
     expect(sends(run([...started, signal(SIG.TERM)], { stopSignal: SIG.QUIT }).effects)[0]).toMatchObject({ signal: SIG.QUIT });
     expect(sends(run([...started, signal(SIG.TERM)], { rewrite: new Map([[SIG.TERM, SIG.QUIT]]) }).effects)[0]).toMatchObject({ signal: SIG.QUIT });
