@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import type { StateFile } from '../state/schema.js';
 import { chooseStateDir, describeStateDir } from '../state/state-dir.js';
@@ -18,6 +19,7 @@ export type Publish = (stateFile: StateFile, final: boolean) => void;
  */
 export function statePublisher(stateDir: string | undefined, log: Logger, outOfDate?: (outOfDate: boolean) => void): Publish {
   let writer: StateWriter | null | undefined;
+  let ownDir: string | undefined;
   let pending: { stateFile: StateFile; timer: NodeJS.Timeout } | undefined;
   const open = (): StateWriter | null => {
     if (writer !== undefined) return writer;
@@ -25,8 +27,10 @@ export function statePublisher(stateDir: string | undefined, log: Logger, outOfD
       const choice = chooseStateDir(stateDir, process.env);
       const claim = claimStateDir(choice.dir);
       writer = createStateWriter({ dir: claim.dir, log, ...(outOfDate ? { outOfDate } : {}) });
-      if ('heldBy' in claim) log.warn({ dir: claim.dir, heldBy: claim.heldBy }, `state in ${claim.dir}: ${choice.dir} is held by usher pid ${claim.heldBy}; point the probes here (--state-dir) or give each usher its own --state-dir`);
-      else log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+      if ('heldBy' in claim) {
+        ownDir = claim.dir;
+        log.warn({ dir: claim.dir, heldBy: claim.heldBy }, `state in ${claim.dir}: ${choice.dir} is held by usher pid ${claim.heldBy}; point the probes here (--state-dir) or give each usher its own --state-dir`);
+      } else log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
     } catch (error) {
       writer = null;
       log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
@@ -38,6 +42,9 @@ export function statePublisher(stateDir: string | undefined, log: Logger, outOfD
       clearTimeout(pending?.timer);
       pending = undefined;
       writer?.stop(stateFile);
+      // A directory of usher's own inside another's goes with it: nobody probes it once usher is
+      // gone, and a Procfile restarted all day would fill the shared one with them.
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
       return;
     }
     if (writer !== undefined) return writer?.write(stateFile);

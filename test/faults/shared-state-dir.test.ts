@@ -35,5 +35,10 @@ describe('two ushers on one state directory', () => {
     expect(probeReady(own)).toBe(3); // a check is failing: its own state
     expect(probeReady(dir)).toBe(0);
     expect(first.child.exitCode).toBeNull();
+    // Its directory goes with it (a Procfile restarted all day would fill the shared one); the first's stays.
+    second.kill('SIGTERM');
+    expect((await second.exited).code).toBe(143);
+    expect(existsSync(own)).toBe(false);
+    expect(probeReady(dir)).toBe(0);
   });
 });
