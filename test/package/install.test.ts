@@ -29,8 +29,9 @@ function run(file: string, args: readonly string[], options: SpawnSyncOptions = 
 }
 
 function ok(result: SpawnSyncReturns<string>, what: string): string {
-  if (result.status !== 0) throw new Error(`${what}: exit ${result.status ?? result.signal ?? result.error?.message}\n${result.stderr.slice(-4000)}`);
-  return result.stdout;
+  if (result.status === 0) return result.stdout;
+  const hint = /ENOTCACHED/.test(result.stderr) ? ' (a dependency is not in npm\'s cache: `sh scripts/test-prereqs.sh` puts it there)' : '';
+  throw new Error(`${what}: exit ${result.status ?? result.signal ?? result.error?.message}${hint}\n${result.stderr.slice(-4000)}`);
 }
 
 /** The checkout's tracked files as they are in the working tree, into `dir`, with the checkout's node_modules linked (esbuild for prepack). */
