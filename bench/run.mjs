@@ -8,18 +8,22 @@
 // cost more than the thing measured.
 //
 // Usage: npm run bench   (builds first; writes bench/results.md)
-//        node bench/run.mjs --only ports   (after `npm run build`): only the port sections of
-//          bench/ports.mjs (readiness-poll CPU at 0 and 10,000 connections, idle CPU of a
-//          watching usher, --drain-idle error; 2 to 2.5 minutes). They replace the port section
-//          of an existing bench/results.md and leave the rest of it as it was. The port sections
-//          run in a network namespace of their own (unshare --net; root); BENCH_PORTS_NETNS=shared
-//          runs them in the bench's own instead.
+//        node bench/run.mjs --only SECTION   (after `npm run build`): one section alone, written in
+//          place of that section of an existing bench/results.md, the rest left as it was:
+//          ports: the port sections of bench/ports.mjs (readiness-poll CPU at 0 and 10,000
+//            connections, idle CPU of a watching usher, --drain-idle error; 2 to 2.5 minutes).
+//            They run in a network namespace of their own (unshare --net; root);
+//            BENCH_PORTS_NETNS=shared runs them in the bench's own instead.
+//          node-lines: start-up of `usher -- true` on Node 20, 22 and 24, beside tini and
+//            dumb-init (bench/node-lines.mjs; about a minute, and a one-time fetch of each node
+//            with npm).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchNodeLines, nodeLinesSection } from './node-lines.mjs';
 import { benchPorts, portsSection } from './ports.mjs';
 import { createSpawner } from './spawn-rusage.mjs';
 
@@ -41,9 +45,10 @@ const EXEC_ROUNDS = 100;
 const TARGET = { startupVsNode: 1.25, signalP90Ms: 1, burstVsTini: 2, rssMB: 60, drainMs: 1000, drainToleranceMs: 50 };
 // The whole run must stay bounded even if something hangs in a way no single timeout catches.
 const OVERALL_TIMEOUT_MS = 9 * 60_000;
-// The port section of results.md lies between these, so that `--only ports` can replace it alone.
-const PORTS_BEGIN = '<!-- ports:begin -->';
-const PORTS_END = '<!-- ports:end -->';
+// Each section that runs alone lies in results.md between markers, so that `--only NAME` can replace it alone.
+const SECTIONS = ['ports', 'node-lines'];
+const sectionBegin = (name) => `<!-- ${name}:begin -->`;
+const sectionEnd = (name) => `<!-- ${name}:end -->`;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowNs = () => process.hrtime.bigint();
@@ -297,10 +302,10 @@ async function interleave(contenders, rounds, sample, { pauseMs = 0 } = {}) {
 // ---------------------------------------------------------------------------------------------
 // 1. Start-up: wall time of `X true`, against the floor `node -e 0`.
 
-function timeOnce(argv) {
+function timeOnce(argv, env = process.env) {
   const start = nowNs();
   // spawnSync: no event loop between the fork and the wait, so nothing of the bench's own lands in the sample.
-  const run = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 10_000 });
+  const run = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore', timeout: 10_000, env });
   const ms = elapsedMs(start);
   if (run.status !== 0) throw new Error(`${argv.join(' ')}: exit ${run.status ?? run.signal ?? run.error?.message}`);
   return ms;
@@ -675,6 +680,11 @@ function probeTable(costs, load) {
   return lines.join('\n');
 }
 
+const TABLE_HEAD = [
+  '| metric | usher | tini | dumb-init | node -e 0 | usher/tini | usher/dumb-init | target | met |',
+  '|---|---|---|---|---|---|---|---|---|',
+];
+
 function table(r, probe = {}) {
   const floorMedian = r.startup ? median(r.startup.get('node -e 0').values) : NaN;
   const floorP90 = r.startup ? percentile(r.startup.get('node -e 0').values, 90) : NaN;
@@ -685,8 +695,7 @@ function table(r, probe = {}) {
   const usherOnly = (results) => (results ? new Map([['usher', results.get('usher')]]) : undefined);
   const p = (n) => (values) => percentile(values, n);
   return [
-    '| metric | usher | tini | dumb-init | node -e 0 | usher/tini | usher/dumb-init | target | met |',
-    '|---|---|---|---|---|---|---|---|---|',
+    ...TABLE_HEAD,
     row(`start-up \`X true\`, median (n=${SAMPLES.startup})`, r.startup, median, {
       unit: 'ms', digits: 1, floor: floorMedian,
       target: `≤ ${TARGET.startupVsNode}× node -e 0 (usher/node = ${ratio(usherStartup, floorMedian)})`,
@@ -771,38 +780,49 @@ async function phase(title, run) {
   }
 }
 
-/** `--only ports`, or undefined for the whole bench. */
+/** `--only SECTION`, or undefined for the whole bench. */
 function onlyArgument() {
   const at = process.argv.indexOf('--only');
   if (at < 0) return undefined;
   const what = process.argv[at + 1];
-  if (what !== 'ports') throw new Error(`--only ${what ?? ''}: the only part that runs alone is \`ports\``);
+  if (!SECTIONS.includes(what)) throw new Error(`--only ${what ?? ''}: the parts that run alone are ${SECTIONS.map((s) => `\`${s}\``).join(' and ')}`);
   return what;
 }
 
+const marked = (name, text) => `${sectionBegin(name)}\n${text}\n${sectionEnd(name)}`;
 const portsContext = () => ({ Proc, phase, waitUntil, sleep, nowNs, elapsedMs, tempDirs, USHER, NODE });
-const portsReport = (ports) => `${PORTS_BEGIN}\n${portsSection(ports, { percentile, median, clkTck: CLK_TCK })}\n${PORTS_END}`;
+const portsReport = (ports) => marked('ports', portsSection(ports, { percentile, median, clkTck: CLK_TCK }));
+const nodeLinesContext = (available) => ({ available, interleave, timeOnce, rounds: SAMPLES.startup, USHER, tempDirs });
+const nodeLinesReport = (r) => marked('node-lines', r
+  ? nodeLinesSection(r, { median, percentile, row, ratio, head: TABLE_HEAD, target: TARGET.startupVsNode, builtWith: `node ${process.version} (${NODE})` })
+  : '## start-up on each Node line\n\nfailed (see the bench\'s output)');
 
-/** `--only ports`: the port section alone, written in place of the one results.md has (or added to it). */
-async function mainPorts() {
+/** The section `name` alone, written in place of the one results.md has (or added to it). */
+async function mainSection(name) {
   CLK_TCK = clockTicksPerSecond();
-  const env = environment(CONTENDERS.slice(0, 1));
+  const skipped = name === 'node-lines' ? ensureTools() : new Map();
+  const available = name === 'node-lines' ? CONTENDERS.filter((c) => !skipped.has(c.name)) : CONTENDERS.slice(0, 1);
+  const env = environment(available);
   console.log(`${env.map((l) => `  ${l}`).join('\n')}\n`);
-  const section = portsReport(await benchPorts(portsContext()));
+  for (const [contender, why] of skipped) console.log(`skipping ${contender}: ${why}`);
+  const section = name === 'ports'
+    ? portsReport(await benchPorts(portsContext()))
+    : nodeLinesReport(await phase(`start-up on each Node line (${SAMPLES.startup} interleaved rounds)`, () => benchNodeLines(nodeLinesContext(available))));
   console.log(`\n${section}`);
   const old = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : undefined;
-  const [begin, end] = old ? [old.indexOf(PORTS_BEGIN), old.indexOf(PORTS_END)] : [-1, -1];
+  const [from, to] = old ? [old.indexOf(sectionBegin(name)), old.indexOf(sectionEnd(name))] : [-1, -1];
   let report;
-  if (old && begin >= 0 && end > begin) report = `${old.slice(0, begin)}${section}${old.slice(end + PORTS_END.length)}`;
+  if (old && from >= 0 && to > from) report = `${old.slice(0, from)}${section}${old.slice(to + sectionEnd(name).length)}`;
   else if (old) report = `${old.trimEnd()}\n\n${section}\n`;
-  else report = [`# usher benchmark — ${new Date().toISOString()} (port section only)`, '', '```', ...env, '```', '', section, ''].join('\n');
+  else report = [`# usher benchmark — ${new Date().toISOString()} (${name} section only)`, '', '```', ...env, '```', '', section, ''].join('\n');
   writeFileSync(RESULTS, report);
   console.log(`\nwritten to ${path.relative(process.cwd(), RESULTS) || RESULTS}`);
 }
 
 async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'usher.cjs'))) throw new Error('dist/usher.cjs is missing: run `npm run bench` (it builds first)');
-  if (onlyArgument() === 'ports') return mainPorts();
+  const only = onlyArgument();
+  if (only) return mainSection(only);
   const skipped = ensureTools();
   CLK_TCK = clockTicksPerSecond();
   const loadavgAtStart = os.loadavg()[0];
@@ -814,6 +834,7 @@ async function main() {
 
   const results = {};
   results.startup = await phase(`start-up (${SAMPLES.startup} interleaved rounds)`, () => benchStartup(available));
+  const nodeLines = await phase(`start-up on each Node line (${SAMPLES.startup} interleaved rounds)`, () => benchNodeLines(nodeLinesContext(available)));
   results.signals = await phase(`signal forwarding (${SAMPLES.signal} interleaved rounds)`, () => benchSignals(available));
   const noNamespace = namespaceSupport();
   if (noNamespace) {
@@ -843,7 +864,7 @@ async function main() {
   probe.loadavg = [loadavgAtStart, ...(probe.load?.loadavg ?? [NaN, NaN]), os.loadavg()[0]];
   const ports = await benchPorts(portsContext());
 
-  const tables = `${table(results, probe)}\n\n## probe costs\n\n${probeTable(probe.costs, probe.load)}\n\n${notes(results, skipped, probe)}\n\n${portsReport(ports)}`;
+  const tables = `${table(results, probe)}\n\n## probe costs\n\n${probeTable(probe.costs, probe.load)}\n\n${notes(results, skipped, probe)}\n\n${nodeLinesReport(nodeLines)}\n\n${portsReport(ports)}`;
   const report = [
     `# usher benchmark — ${new Date().toISOString()}`,
     '',

@@ -1,6 +1,13 @@
 #!/bin/sh
-# What the tests need from Debian, installed when missing (as root, with apt-get): `npm test` and
-# .ci/run both call this first. Tests never skip: one whose tool is missing fails and names it.
+# What the tests need from outside the repository, fetched when missing: `npm test` and .ci/run
+# both call this first. Tests never skip: one whose tool is missing fails and names it.
+#
+# npm's cache: test/package/install.test.ts installs the packed tarball offline, and npm resolves
+# its dependencies (package.json's ranges) from the registry's metadata, which an install from
+# package-lock.json never fetches (it has the versions). `npm cache add RANGE` caches the metadata
+# and the tarball of the version the range resolves to, the one the offline install then picks.
+#
+# From Debian, installed when missing (as root, with apt-get):
 #   haproxy      the rolling-restart test's load balancer
 #   bsdutils     `script`, the pseudo-terminal of the TTY test
 #   util-linux   `unshare` (PID and mount namespaces), `setsid`
@@ -8,6 +15,12 @@
 #   systemd      `systemd-notify`, a real sd_notify client
 #   ruby-foreman `foreman`, the real Procfile runner of the stop-signal fault test
 set -eu
+cd "$(dirname "$0")/.."
+for spec in $(node -p "Object.entries(require('./package.json').dependencies ?? {}).map(([name, range]) => name + '@' + range).join(' ')"); do
+  npm cache add --offline "$spec" >/dev/null 2>&1 || npm cache add --loglevel=error "$spec" ||
+    echo "test prerequisites: npm cannot cache $spec; test/package/install.test.ts will fail" >&2
+done
+
 missing=''
 need() { # need COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || missing="$missing $2"
