@@ -17,6 +17,9 @@
 //          node-lines: start-up of `usher -- true` on Node 20, 22 and 24, beside tini and
 //            dumb-init (bench/node-lines.mjs; about a minute, and a one-time fetch of each node
 //            with npm).
+//          probes [--baseline FILE]: only the exec-probe costs (section 7), printed, results.md
+//            left as it is (about 20 s). With --baseline, FILE (a bin/usher-probe of another
+//            checkout) runs interleaved with this one on the same states, for a before/after.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -46,7 +49,7 @@ const TARGET = { startupVsNode: 1.25, signalP90Ms: 1, burstVsTini: 2, rssMB: 60,
 // The whole run must stay bounded even if something hangs in a way no single timeout catches.
 const OVERALL_TIMEOUT_MS = 9 * 60_000;
 // Each section that runs alone lies in results.md between markers, so that `--only NAME` can replace it alone.
-const SECTIONS = ['ports', 'node-lines'];
+const SECTIONS = ['ports', 'node-lines', 'probes'];
 const sectionBegin = (name) => `<!-- ${name}:begin -->`;
 const sectionEnd = (name) => `<!-- ${name}:end -->`;
 
@@ -573,20 +576,54 @@ async function benchProbeServer(probe) {
 // 7. Exec-probe cost, against the same running usher: wall and CPU of one probe process each,
 // interleaved. CPU from wait4's rusage (see spawn-rusage.mjs for why not /usr/bin/time).
 
-function execProbeKinds(probe) {
+function execProbeKinds(probe, failing, baseline) {
   const marker = path.join(probe.stateDir, 'ready');
   const kinds = [
-    { name: 'usher probe', label: '`usher probe ready --state-dir D`', argv: [USHER, 'probe', 'ready', '--state-dir', probe.stateDir] },
-    { name: 'usher-probe', label: '`usher-probe ready D`', argv: [USHER_PROBE, 'ready', probe.stateDir] },
-    { name: 'test -f', label: '`/usr/bin/test -f D/ready` (exec\'d directly)', argv: ['/usr/bin/test', '-f', marker] },
-    { name: 'sh -c test', label: '`/bin/sh -c \'test -f D/ready\'` (shell builtin)', argv: ['/bin/sh', '-c', `test -f '${marker}'`] },
-    { name: 'curl', label: '`curl -sf -o /dev/null http://…/readyz` (client process only)', argv: ['/usr/bin/curl', '-sf', '-o', '/dev/null', '--max-time', '5', probe.url] },
+    { name: 'usher probe', label: '`usher probe ready --state-dir D`', argv: [USHER, 'probe', 'ready', '--state-dir', probe.stateDir], expect: 0 },
+    { name: 'usher-probe', label: '`usher-probe ready D`', argv: [USHER_PROBE, 'ready', probe.stateDir], expect: 0 },
+    { name: 'usher-probe --docker', label: '`usher-probe --docker ready D`', argv: [USHER_PROBE, '--docker', 'ready', probe.stateDir], expect: 0 },
+    { name: 'test -f', label: '`/usr/bin/test -f D/ready` (exec\'d directly)', argv: ['/usr/bin/test', '-f', marker], expect: 0 },
+    { name: 'sh -c test', label: '`/bin/sh -c \'test -f D/ready\'` (shell builtin)', argv: ['/bin/sh', '-c', `test -f '${marker}'`], expect: 0 },
+    { name: 'curl', label: '`curl -sf -o /dev/null http://…/readyz` (client process only)', argv: ['/usr/bin/curl', '-sf', '-o', '/dev/null', '--max-time', '5', probe.url], expect: 0 },
   ];
+  // Not ready because a check fails: the path that reads and prints the reason and the check's last line.
+  if (failing) {
+    kinds.push(
+      { name: 'usher-probe, failing', label: '`usher-probe ready F` (F: a check failing, exit 3)', argv: [USHER_PROBE, 'ready', failing.stateDir], expect: 3 },
+      { name: 'usher-probe --docker, failing', label: '`usher-probe --docker ready F` (exit 1)', argv: [USHER_PROBE, '--docker', 'ready', failing.stateDir], expect: 1 },
+    );
+  }
+  if (baseline) {
+    kinds.push({ name: 'baseline', label: `baseline \`${baseline} ready D\``, argv: [baseline, 'ready', probe.stateDir], expect: 0 });
+    if (failing) kinds.push({ name: 'baseline, failing', label: `baseline \`${baseline} ready F\` (exit 3)`, argv: [baseline, 'ready', failing.stateDir], expect: 3 });
+  }
   return kinds.filter((k) => existsSync(k.argv[0]));
 }
 
-async function benchExecProbes(probe, spawner) {
-  const kinds = execProbeKinds(probe);
+/** usher whose readiness check fails (`db replica lag 42s`, exit 17); resolves once its state says so (code 3). */
+async function startFailingUsher() {
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'usher-bench-'));
+  tempDirs.add(stateDir);
+  const check = 'echo db replica lag 42s; exit 17';
+  const proc = new Proc([USHER, '--state-dir', stateDir, '--ready-cmd', check, '--check-failures', '1', '--check-interval', '1s', '--', 'sleep', '1000']);
+  const readyCode = () => {
+    try {
+      return JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')).readyCode;
+    } catch {
+      return undefined; // not written yet, or caught between two writes
+    }
+  };
+  try {
+    await waitUntil(() => readyCode() === 3, 10_000, 'usher with a failing check: ready code 3');
+    return { proc, stateDir };
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}
+
+async function benchExecProbes(probe, spawner, { failing, baseline } = {}) {
+  const kinds = execProbeKinds(probe, failing, baseline);
   const runOnce = spawner instanceof Error
     ? (argv) => {
         const start = nowNs();
@@ -596,13 +633,14 @@ async function benchExecProbes(probe, spawner) {
     : (argv) => spawner.run(argv);
   const sample = async (kind) => {
     const run = runOnce(kind.argv);
-    if (run.code !== 0) throw new Error(`${kind.name}: ${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}`);
+    if (run.code !== kind.expect) throw new Error(`${kind.name}: ${run.signal ? `signal ${run.signal}` : `exit ${run.code}`}, not ${kind.expect}`);
     return run;
   };
   // One untimed round: the first run of each reads its files from disk, later ones from the page cache.
   for (const kind of kinds) runOnce(kind.argv);
   const results = await interleave(kinds, EXEC_ROUNDS, sample);
   if (probe.proc.exitCode !== undefined) throw new Error(`usher --http exited (${probe.proc.exitCode})`);
+  if (failing && failing.proc.exitCode !== undefined) throw new Error(`usher with a failing check exited (${failing.proc.exitCode})`);
   return { kinds, results, cpuMeasured: !(spawner instanceof Error), cpuWhyNot: spawner instanceof Error ? spawner.message : undefined };
 }
 
@@ -671,7 +709,9 @@ function probeTable(costs, load) {
     lines.push(`| ${kind.label} | ${fmt(median(wall), 2)} ms | ${fmt(percentile(wall, 90), 2)} ms | ${cpuCell(mean)} | ${cpuCell(percentile(cpu, 90))} | ${n} |`);
   }
   if (!costs) lines.push('| exec probes | failed | | | | |');
-  if (load) {
+  if (load === null) {
+    // --only probes: no /readyz load was run
+  } else if (load) {
     const perRequest = load.load.cpuMs / load.requests;
     lines.push(`| \`GET /readyz\`, in-process client, new connection (from the ${PROBE_LOAD.rate} req/s run) | ${fmt(median(load.latencies), 2)} ms | ${fmt(percentile(load.latencies, 90), 2)} ms | ${fmt(perRequest, 3)} ms (usher's side; no process) | — | ${load.latencies.length} |`);
   } else {
@@ -750,7 +790,7 @@ function notes(r, skipped, probe = {}) {
     `- \`GET /readyz\`: \`usher --http 127.0.0.1:0 --state-dir D -- sleep 1000\`; a Node http client in the bench process sends on an open-loop schedule (request i at i/${PROBE_LOAD.rate} s, whether or not earlier ones were answered), each on a new TCP connection with \`Connection: close\` (as kubelet's httpGet prober, which turns keep-alive off), after a ${PROBE_LOAD.warmupSeconds} s warm-up at the same rate. Latency: from the request's start (connect included) to the end of the response body.` +
       (load ? ` The client kept to its schedule within ${fmt(percentile(load.lagsMs, 99), 2)} ms at p99 (worst ${fmt(Math.max(...load.lagsMs), 2)} ms); latency max ${fmt(Math.max(...load.latencies), 2)} ms.` : ''),
     `- usher CPU: utime+stime of usher's Node process (all its threads) from /proc/PID/stat (${CLK_TCK} ticks/s), read before and after the ${PROBE_LOAD.seconds} s of requests; idle: the same ${PROBE_LOAD.seconds} s just before, without requests (its state heartbeat still runs). "Net of idle" subtracts the idle rate.`,
-    `- Probe costs: ${EXEC_ROUNDS} interleaved rounds against the same running usher (D = its --state-dir; every call must exit 0). ` +
+    `- Probe costs: ${EXEC_ROUNDS} interleaved rounds against the same running usher (D = its --state-dir; every call must exit 0), and F, the state dir of an usher whose readiness check fails (\`echo db replica lag 42s; exit 17\`; those calls must exit 3, or 1 with --docker). ` +
       (costs?.cpuMeasured === false
         ? `CPU not measured (${costs.cpuWhyNot}): wall from spawnSync only.`
         : 'Each process started with posix_spawn and reaped with wait4 (libc through koffi); CPU = its ru_utime+ru_stime in µs, including what it waited for (bin/usher\'s node, usher-probe\'s `date`). /usr/bin/time is not used: it prints these truncated to 10 ms, so every sample under 10 ms reads 0.00.') +
@@ -785,11 +825,45 @@ function onlyArgument() {
   const at = process.argv.indexOf('--only');
   if (at < 0) return undefined;
   const what = process.argv[at + 1];
-  if (!SECTIONS.includes(what)) throw new Error(`--only ${what ?? ''}: the parts that run alone are ${SECTIONS.map((s) => `\`${s}\``).join(' and ')}`);
+  if (!SECTIONS.includes(what)) throw new Error(`--only ${what ?? ''}: the parts that run alone are ${SECTIONS.map((s) => `\`${s}\``).join(', ')}`);
   return what;
 }
 
 const marked = (name, text) => `${sectionBegin(name)}\n${text}\n${sectionEnd(name)}`;
+
+/** `--baseline FILE` (with `--only probes`): another bin/usher-probe to run beside this one. */
+function baselineArgument() {
+  const at = process.argv.indexOf('--baseline');
+  if (at < 0) return undefined;
+  const file = process.argv[at + 1];
+  if (!file || !existsSync(file)) throw new Error(`--baseline ${file ?? ''}: give the path of a usher-probe script`);
+  return path.resolve(file);
+}
+
+/** `--only probes`: the exec-probe costs alone, printed; results.md is not touched. */
+async function mainProbes() {
+  CLK_TCK = clockTicksPerSecond();
+  const baseline = baselineArgument();
+  const env = environment(CONTENDERS.slice(0, 1));
+  console.log(`${env.map((l) => `  ${l}`).join('\n')}\n`);
+  const spawner = createSpawner();
+  const probeUsher = await phase('usher --http for the probe benchmarks', startProbeUsher);
+  const failing = await phase('usher with a failing readiness check', startFailingUsher);
+  let costs;
+  try {
+    if (probeUsher) costs = await phase(`exec probes (${EXEC_ROUNDS} interleaved rounds)`, () => benchExecProbes(probeUsher, spawner, { failing, baseline }));
+  } finally {
+    if (!(spawner instanceof Error)) spawner.close();
+    if (probeUsher) await stopProbeUsher(probeUsher);
+    if (failing) await stopProbeUsher(failing);
+  }
+  console.log(`\n${probeTable(costs, null)}`);
+  for (const [name, { values, errors }] of costs?.results ?? []) {
+    if (errors.length) console.log(`- exec probe ${name}: ${errors.length} failed run(s) of ${values.length + errors.length}; first: ${errors[0]}`);
+  }
+  console.log(`- load average (1 min) at the end: ${fmt(os.loadavg()[0], 2)} (nproc ${os.availableParallelism()})`);
+}
+
 const portsContext = () => ({ Proc, phase, waitUntil, sleep, nowNs, elapsedMs, tempDirs, USHER, NODE });
 const portsReport = (ports) => marked('ports', portsSection(ports, { percentile, median, clkTck: CLK_TCK }));
 const nodeLinesContext = (available) => ({ available, interleave, timeOnce, rounds: SAMPLES.startup, USHER, tempDirs });
@@ -822,6 +896,7 @@ async function mainSection(name) {
 async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'usher.cjs'))) throw new Error('dist/usher.cjs is missing: run `npm run bench` (it builds first)');
   const only = onlyArgument();
+  if (only === 'probes') return mainProbes();
   if (only) return mainSection(only);
   const skipped = ensureTools();
   CLK_TCK = clockTicksPerSecond();
@@ -849,17 +924,19 @@ async function main() {
   const probe = {};
   const spawner = createSpawner();
   const probeUsher = await phase('usher --http for the probe benchmarks', startProbeUsher);
+  const failing = await phase('usher with a failing readiness check', startFailingUsher);
   try {
     if (probeUsher) {
       probe.load = await phase(
         `GET /readyz at ${PROBE_LOAD.rate}/s (${PROBE_LOAD.warmupSeconds} s warm-up, ${PROBE_LOAD.seconds} s idle, ${PROBE_LOAD.seconds} s load)`,
         () => benchProbeServer(probeUsher),
       );
-      probe.costs = await phase(`exec probes (${EXEC_ROUNDS} interleaved rounds)`, () => benchExecProbes(probeUsher, spawner));
+      probe.costs = await phase(`exec probes (${EXEC_ROUNDS} interleaved rounds)`, () => benchExecProbes(probeUsher, spawner, { failing }));
     }
   } finally {
     if (!(spawner instanceof Error)) spawner.close();
     if (probeUsher) await stopProbeUsher(probeUsher);
+    if (failing) await stopProbeUsher(failing);
   }
   probe.loadavg = [loadavgAtStart, ...(probe.load?.loadavg ?? [NaN, NaN]), os.loadavg()[0]];
   const ports = await benchPorts(portsContext());

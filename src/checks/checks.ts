@@ -37,7 +37,7 @@ export function createChecks(options: ChecksOptions): Checks {
   // one shown, without secrets; the check runs on its spec's.
   const records: CheckRecord[] = options.specs.map((spec) => ({
     id: spec.id, kind: spec.kind, type: spec.type, target: shownTarget(spec),
-    status: 'unknown', consecutiveFailures: 0, consecutiveSuccesses: 0, lastRunAt: null, lastDurationMs: null, lastResult: null, output: '',
+    status: 'unknown', consecutiveFailures: 0, consecutiveSuccesses: 0, lastRunAt: null, lastDurationMs: null, lastResult: null, output: '', lastDetail: '',
   }));
   const timers = new Map<string, NodeJS.Timeout>();
   let startedAt = 0;
@@ -45,15 +45,7 @@ export function createChecks(options: ChecksOptions): Checks {
   let last = '';
 
   function aggregate(): void {
-    const ready = records.filter((record) => record.kind === 'ready');
-    const failingReady = ready.find((record) => record.status === 'failing');
-    const failingLive = records.find((record) => record.kind === 'live' && record.status === 'failing');
-    const event: Unstamped<'checksChanged'> = {
-      type: 'checksChanged',
-      ready: ready.length === 0 ? 'none' : failingReady ? 'failing' : ready.every((record) => record.status === 'passing') ? 'passing' : 'unknown',
-      readyReason: failingReady ? `readiness check ${failingReady.id} failing: ${failingReady.lastResult}` : null,
-      liveFailing: failingLive ? `liveness check ${failingLive.id} failing: ${failingLive.lastResult}` : null,
-    };
+    const event = checksEvent(records);
     const key = JSON.stringify(event);
     if (key === last) return;
     last = key;
@@ -67,7 +59,9 @@ export function createChecks(options: ChecksOptions): Checks {
     if (!running) return;
     const before = records[index]!;
     // An error's message may quote the real target: it is shown as the record's.
-    const result = spec.type === 'cmd' ? outcome.result : outcome.result.split(spec.target).join(before.target);
+    const shown = (text: string): string => (spec.type === 'cmd' ? text : text.split(spec.target).join(before.target));
+    const result = shown(outcome.result);
+    const detail = shown(outcome.detail);
     const inStartPeriod = began - startedAt < timing.startPeriodMs;
     const successes = outcome.ok ? before.consecutiveSuccesses + 1 : 0;
     const failures = outcome.ok ? 0 : inStartPeriod ? before.consecutiveFailures : before.consecutiveFailures + 1;
@@ -76,12 +70,9 @@ export function createChecks(options: ChecksOptions): Checks {
     else if (failures >= timing.failures) status = 'failing';
     records[index] = {
       ...before, status, consecutiveFailures: failures, consecutiveSuccesses: successes,
-      lastRunAt: began, lastDurationMs: Date.now() - began, lastResult: result, output: outcome.output,
+      lastRunAt: began, lastDurationMs: Date.now() - began, lastResult: result, output: outcome.output, lastDetail: detail,
     };
-    if (status !== before.status) {
-      const level = status === 'passing' ? 'info' : 'warn';
-      options.log[level]({ check: spec.id, target: spec.type === 'cmd' ? undefined : before.target, result }, `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}`);
-    }
+    if (status !== before.status) logChange(options.log, spec, records[index]!);
     // The machine first, then the record's own publish: no state file shows a result whose code
     // does not follow from it (a reader could otherwise see `HTTP 503` and still "not yet").
     aggregate();
@@ -107,4 +98,30 @@ export function createChecks(options: ChecksOptions): Checks {
       timers.clear();
     },
   };
+}
+
+/** The readiness checks together, and liveness, as the machine takes them. */
+function checksEvent(records: readonly CheckRecord[]): Unstamped<'checksChanged'> {
+  const ready = records.filter((record) => record.kind === 'ready');
+  const failingReady = ready.find((record) => record.status === 'failing');
+  const failingLive = records.find((record) => record.kind === 'live' && record.status === 'failing');
+  return {
+    type: 'checksChanged',
+    ready: ready.length === 0 ? 'none' : failingReady ? 'failing' : ready.every((record) => record.status === 'passing') ? 'passing' : 'unknown',
+    readyReason: failingReady ? `readiness check ${failingReady.id} failing: ${failingReady.lastResult}` : null,
+    liveFailing: failingLive ? `liveness check ${failingLive.id} failing: ${failingLive.lastResult}` : null,
+    // Apart from the reason: a message that changes at every run must not restart its "for 3s".
+    readyDetail: failingReady?.lastDetail ?? '',
+    liveDetail: failingLive?.lastDetail ?? '',
+  };
+}
+
+/** A check passing or failing from now on: one line, and a failing one says what the check said. */
+function logChange(log: Logger, spec: CheckSpec, record: CheckRecord): void {
+  const { status, lastResult: result, lastDetail: detail } = record;
+  const why = status === 'failing' ? `: ${result}${detail ? `; ${detail}` : ''}` : '';
+  log[status === 'passing' ? 'info' : 'warn'](
+    { check: spec.id, target: spec.type === 'cmd' ? undefined : record.target, result, detail: detail || undefined },
+    `${spec.kind === 'ready' ? 'readiness' : 'liveness'} check ${spec.id} ${status}${why}`,
+  );
 }

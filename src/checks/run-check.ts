@@ -4,12 +4,20 @@ import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-gro
 import { formatDuration } from '../config/duration.js';
 import { ownConnections } from '../ports/own-connections.js';
 import type { CheckSpec } from './check-spec.js';
+import { cleanLine, firstLine, lastLine } from './check-line.js';
 
 export interface CheckOutcome {
   readonly ok: boolean;
   /** `ok`, `exit 3`, `HTTP 500`, `timeout after 1s`, `ECONNREFUSED`, … */
   readonly result: string;
   readonly output: string;
+  /**
+   * What the run said beyond its result, one clean line, as the probes print it after the
+   * reason: `output: db replica lag 42s` (a command's last line), `body: upstream down` (the
+   * first line of a failing HTTP answer), `connect ECONNREFUSED 127.0.0.1:5432` (an error's
+   * words); '' when nothing.
+   */
+  readonly detail: string;
 }
 
 export interface CheckContext {
@@ -20,6 +28,8 @@ export interface CheckContext {
 }
 
 const OUTPUT_LIMIT = 4096;
+/** Of a failing HTTP answer's body, what is read for its first line; the rest is read and dropped. */
+const BODY_PEEK = 1024;
 
 /** Runs one check once, within its timeout; never rejects: a check's own error is a failure. */
 export async function runCheck(spec: CheckSpec, context: CheckContext): Promise<CheckOutcome> {
@@ -33,8 +43,20 @@ export async function runCheck(spec: CheckSpec, context: CheckContext): Promise<
         return await runTcp(spec.target, context.timeoutMs);
     }
   } catch (error) {
-    return { ok: false, result: `error: ${(error as Error).message}`, output: '' };
+    return { ok: false, result: `error: ${(error as Error).message}`, output: '', detail: '' };
   }
+}
+
+/** A command's outcome: its output's last line is what it said. */
+function commandOutcome(ok: boolean, result: string, output: string): CheckOutcome {
+  const line = lastLine(output);
+  return { ok, result, output, detail: line ? `output: ${line}` : '' };
+}
+
+/** A failed connection or request: the error's own words when they say more than its code. */
+function errorOutcome(error: NodeJS.ErrnoException): CheckOutcome {
+  const result = error.code ?? error.message;
+  return { ok: false, result, output: '', detail: error.message === result ? '' : cleanLine(error.message) };
 }
 
 /**
@@ -52,7 +74,7 @@ function runCommand(command: string, context: CheckContext): Promise<CheckOutcom
     try {
       child = spawnInGroup('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], cwd: context.cwd, env: context.env }, context.ownChildren);
     } catch (error) {
-      return resolve({ ok: false, result: `could not start: ${(error as Error).message}`, output: '' });
+      return resolve({ ok: false, result: `could not start: ${(error as Error).message}`, output: '', detail: '' });
     }
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -67,13 +89,13 @@ function runCommand(command: string, context: CheckContext): Promise<CheckOutcom
     };
     const timer = setTimeout(() => {
       signalGroup(child.pid, SIG.KILL);
-      settle({ ok: false, result: `timeout after ${formatDuration(context.timeoutMs)}`, output });
+      settle(commandOutcome(false, `timeout after ${formatDuration(context.timeoutMs)}`, output));
     }, context.timeoutMs);
-    child.once('error', (error) => settle({ ok: false, result: `could not start: ${error.message}`, output }));
+    child.once('error', (error) => settle({ ok: false, result: `could not start: ${error.message}`, output, detail: '' }));
     child.once('exit', (code, signal) => {
       killLeftovers(child.pid, SIG.KILL);
       // Let output already in the pipes arrive before the result is taken.
-      setImmediate(() => settle({ ok: code === 0, result: code === 0 ? 'ok' : signal ? `killed by ${signal}` : `exit ${code}`, output }));
+      setImmediate(() => settle(commandOutcome(code === 0, code === 0 ? 'ok' : signal ? `killed by ${signal}` : `exit ${code}`, output)));
     });
   });
 }
@@ -87,11 +109,16 @@ function lazy<T>(id: 'node:http' | 'node:https' | 'node:net'): T {
  * Runs an attempt under one deadline for all of it, whatever the peer does (a server that trickles
  * its header lines resets any idle timeout for ever): its outcome comes by then, else it is
  * `timeout after …`; and what it holds (its socket, a body still coming) is torn down then at the
- * latest. `finish` gives the outcome, `released` says the attempt holds nothing any more.
+ * latest. `finish` gives the outcome, `released` says the attempt holds nothing any more, and
+ * `meanwhile` gives the outcome the deadline takes instead of a timeout (a failing status, whose
+ * body's first line is still awaited).
  */
-function underDeadline(timeoutMs: number, attempt: (finish: (outcome: CheckOutcome) => void, released: () => void) => () => void): Promise<CheckOutcome> {
+type Attempt = (finish: (outcome: CheckOutcome) => void, released: () => void, meanwhile: (outcome: CheckOutcome) => void) => () => void;
+
+function underDeadline(timeoutMs: number, attempt: Attempt): Promise<CheckOutcome> {
   return new Promise((resolve) => {
     let settled = false;
+    let known: CheckOutcome | undefined;
     const finish = (outcome: CheckOutcome): void => {
       if (settled) return;
       settled = true;
@@ -99,27 +126,47 @@ function underDeadline(timeoutMs: number, attempt: (finish: (outcome: CheckOutco
     };
     let abort = (): void => undefined;
     const timer = setTimeout(() => {
-      finish({ ok: false, result: `timeout after ${formatDuration(timeoutMs)}`, output: '' });
+      finish(known ?? { ok: false, result: `timeout after ${formatDuration(timeoutMs)}`, output: '', detail: '' });
       abort();
     }, timeoutMs);
-    abort = attempt(finish, () => clearTimeout(timer));
+    abort = attempt(finish, () => clearTimeout(timer), (outcome) => (known = outcome));
   });
 }
 
 function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
   const { request } = url.startsWith('https:') ? lazy<typeof import('node:https')>('node:https') : lazy<typeof import('node:http')>('node:http');
-  return underDeadline(timeoutMs, (finish, released) => {
+  return underDeadline(timeoutMs, (finish, released, meanwhile) => {
     const req = request(url, { method: 'GET', agent: false, headers: { 'User-Agent': 'usher-check', Connection: 'close' } }, (response) => {
       const status = response.statusCode ?? 0;
-      finish({ ok: status >= 200 && status < 400, result: `HTTP ${status}`, output: '' });
+      const ok = status >= 200 && status < 400;
       // The status is the answer; the body is read and dropped until it ends, or the deadline
       // cuts it off (a destroyed response reports its abort as an error: not the check's).
       response.on('error', () => undefined);
-      response.resume();
+      if (ok || /html/i.test(response.headers['content-type'] ?? '')) {
+        finish({ ok, result: `HTTP ${status}`, output: '', detail: '' }); // a page's first line is `<!DOCTYPE html>`: it says nothing
+        response.resume();
+        return;
+      }
+      // A failing answer's first line says why (`upstream down`): read until a line is whole,
+      // BODY_PEEK characters or the end, whichever comes first; at the deadline, what came by then.
+      const failed = (body: string): CheckOutcome => {
+        const line = firstLine(body);
+        return { ok: false, result: `HTTP ${status}`, output: '', detail: line ? `body: ${line}` : '' };
+      };
+      meanwhile(failed(''));
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length >= BODY_PEEK) return;
+        body = (body + chunk).slice(0, BODY_PEEK);
+        meanwhile(failed(body));
+        if (body.length >= BODY_PEEK || /\S[^\n]*\n/.test(body)) finish(failed(body));
+      });
+      response.on('end', () => finish(failed(body)));
     });
     // The check's own connection is not the app's traffic (--drain-idle).
     req.on('socket', (socket) => socket.once('connect', () => ownConnections.connected(socket.localPort, new URL(url).hostname)));
-    req.on('error', (error: NodeJS.ErrnoException) => finish({ ok: false, result: error.code ?? error.message, output: '' }));
+    req.on('error', (error: NodeJS.ErrnoException) => finish(errorOutcome(error)));
     req.once('close', released);
     req.end();
     return () => req.destroy();
@@ -135,10 +182,10 @@ function runTcp(target: string, timeoutMs: number): Promise<CheckOutcome> {
     const socket = connect({ host, port });
     socket.once('connect', () => {
       ownConnections.connected(socket.localPort, host); // not the app's traffic (--drain-idle)
-      finish({ ok: true, result: 'ok', output: '' });
+      finish({ ok: true, result: 'ok', output: '', detail: '' });
       socket.destroy();
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => finish({ ok: false, result: error.code ?? error.message, output: '' }));
+    socket.once('error', (error: NodeJS.ErrnoException) => finish(errorOutcome(error)));
     socket.once('close', released);
     return () => socket.destroy();
   });

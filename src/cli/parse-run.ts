@@ -24,7 +24,7 @@ function commander(): typeof import('commander') {
 
 function program(version: string, write: (text: string) => void): Command {
   const command = new (commander().Command)('usher')
-    .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--json] [--state-dir DIR]\n       usher status [--json] [--state-dir DIR]')
+    .usage('[options] [--] COMMAND [ARGS...]\n       usher probe startup|ready|live [--docker] [--json] [--state-dir DIR]\n       usher status [--json] [--state-dir DIR]')
     .description('A PID 1 for containers: forwards signals, reaps zombies, stops gracefully.')
     .argument('[command...]', 'the app to run, found through PATH')
     .version(version, '-V, --version')

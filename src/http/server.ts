@@ -125,15 +125,18 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
   const state = sources.state();
   const answer = probeAnswers(state)[route];
   const ok = answer.code === 0;
-  send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason });
+  // `detail`: what a failing check said (`output: db replica lag 42s`), as the exec probes print it.
+  send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason, detail: answer.detail || null });
 }
 
 /**
  * The state as `/status` shows it. The server may listen on every interface: a command check's
  * output may hold a password (`PGPASSWORD=… psql` failing loudly), so it stays in state.json,
- * readable inside the container only, and is left out here. Targets are the records' own, their
- * secrets hidden already (`checks/redact.ts`); hidden again here, so that no other path to this
- * page can show one.
+ * readable inside the container only, and is left out here. What is shown of it is its last line
+ * (`lastDetail`, the details), the app's own message about itself that the probes print too,
+ * cut to 200 characters with URLs' secrets hidden. Targets are the records' own, their secrets
+ * hidden already (`checks/redact.ts`); hidden again here, so that no other path to this page can
+ * show one.
  */
 function publicState(state: StateFile): StateFile {
   return { ...state, checks: state.checks.map((check) => ({ ...check, target: shownTarget(check), output: '' })) };

@@ -6,15 +6,16 @@ import type { ChecksChanged, Effect, EventOf, MachineConfig, State, Transition }
 
 /** What the checks, the app itself and watched files say while it runs. */
 export function onChecksChanged(state: State, event: ChecksChanged, config: MachineConfig): Transition {
-  const checks = { ready: event.ready, readyReason: event.readyReason, liveFailing: event.liveFailing };
-  return onLivenessChange(state, { ...state, checks }, config);
+  const { ready, readyReason, liveFailing, readyDetail, liveDetail } = event;
+  return onLivenessChange(state, { ...state, checks: { ready, readyReason, liveFailing, readyDetail, liveDetail } }, config);
 }
 
 /** Liveness turned bad: report it, and with --on-unhealthy exit stop the app. */
 export function onLivenessChange(state: State, changed: State, config: MachineConfig): Transition {
   const failing = liveFailure(changed);
   if (failing === null || liveFailure(state) !== null) return { state: changed, effects: [] };
-  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}` };
+  const detail = changed.checks.liveFailing !== null && changed.checks.liveDetail ? `; ${changed.checks.liveDetail}` : '';
+  const log: Effect = { type: 'log', level: 'warn', msg: `not live: ${failing}${detail}` };
   if (config.onUnhealthy !== 'exit' || (state.phase !== 'running' && state.phase !== 'draining')) return { state: changed, effects: [log] };
   const stopping: State = { ...changed, stopReason: `not live: ${failing}`, stopSignal: config.stopSignal ?? SIG.TERM, forcedExitCode: changed.forcedExitCode ?? LIVENESS_STOP };
   return beginStop(stopping, config, [log, { type: 'log', level: 'warn', msg: 'stopping the app (--on-unhealthy exit)' }]);

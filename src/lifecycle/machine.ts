@@ -15,7 +15,7 @@ import type { Effect, Event, MachineConfig, State, Transition } from './types.js
 export const initialState: State = {
   phase: 'initializing', startedAt: 0, timeline: [], ready: false, reason: 'starting', reasonSince: 0, appPid: null, appExit: null, heldSignals: [],
   init: { status: 'none', current: null, failure: null },
-  checks: { ready: 'none', readyReason: null, liveFailing: null },
+  checks: { ready: 'none', readyReason: null, liveFailing: null, readyDetail: '', liveDetail: '' },
   ports: { status: 'none', configured: [], missing: [] }, drainStartedAt: null,
   stopReason: null, stopSignal: null, graceStarted: false, killSent: false, forcedExitCode: null, exitCode: null, lastReload: null,
   app: { via: null, said: 'not-asked', status: null, mainPid: null, watchdogFailing: null },

@@ -6,6 +6,8 @@ export interface ProbeAnswer {
   readonly code: ProbeCode;
   /** Why not ok; '' when ok. */
   readonly reason: string;
+  /** When a failing check is the reason: what it last said (`output: db replica lag 42s`); else ''. */
+  readonly detail: string;
 }
 
 /**
@@ -14,14 +16,15 @@ export interface ProbeAnswer {
  * init and during the drain: neither must ever get the container killed.
  */
 export function probeAnswers(state: State): Record<ProbeKind, ProbeAnswer> {
-  const ok: ProbeAnswer = { code: PROBE_CODES.ok, reason: '' };
-  const answer = (code: ProbeCode, reason: string): ProbeAnswer => ({ code, reason });
+  const ok: ProbeAnswer = { code: PROBE_CODES.ok, reason: '', detail: '' };
+  const answer = (code: ProbeCode, reason: string, detail = ''): ProbeAnswer => ({ code, reason, detail });
   if (state.phase === 'exited' || state.appExit) {
     const exited = answer(PROBE_CODES.appExited, state.appExit ? 'the app has exited' : (state.stopReason ?? 'usher has exited'));
     return { startup: exited, ready: exited, live: exited };
   }
   const failing = liveFailure(state);
-  const live = failing ? answer(PROBE_CODES.checkFailing, failing) : ok;
+  // A missed watchdog says nothing more; a liveness check says what it printed.
+  const live = failing ? answer(PROBE_CODES.checkFailing, failing, state.checks.liveFailing === null ? '' : state.checks.liveDetail) : ok;
   const stopping = state.phase === 'draining' || state.phase === 'stopping' || state.app.said === 'stopping';
   let startup: ProbeAnswer = ok;
   if (state.init.status === 'failed') startup = answer(PROBE_CODES.initFailed, state.init.failure ?? 'an init script failed');
@@ -31,7 +34,10 @@ export function probeAnswers(state: State): Record<ProbeKind, ProbeAnswer> {
   if (!state.ready) {
     const holding = readinessSources(state).find((source) => !source.ready);
     if (state.phase === 'draining' || state.phase === 'stopping' || !holding) ready = answer(PROBE_CODES.stopping, state.reason ?? 'stopping');
-    else ready = answer(readyCode(state, holding.source), holding.reason ?? 'starting');
+    else {
+      const detail = holding.source === 'checks' && state.checks.ready === 'failing' ? state.checks.readyDetail : '';
+      ready = answer(readyCode(state, holding.source), holding.reason ?? 'starting', detail);
+    }
   }
   return { startup, ready, live };
 }

@@ -53,6 +53,9 @@ export interface ChecksState {
   readonly readyReason: string | null;
   /** Why liveness fails (a liveness check past its failure threshold); null while live. */
   readonly liveFailing: string | null;
+  /** What the failing readiness check, and the failing liveness check, last said (`output: …`); '' when nothing. */
+  readonly readyDetail: string;
+  readonly liveDetail: string;
 }
 
 /** Port readiness: none configured; waiting for the first listen; every port listened on; or one lost since. */

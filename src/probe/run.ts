@@ -3,7 +3,7 @@ import { writeSync } from 'node:fs';
 import { noUsherLine, probeLine, readState } from '../state/reader.js';
 import { PROBE_CODES } from '../state/schema.js';
 import { findStateDir } from '../state/state-dir.js';
-import { parseProbeArgs, PROBE_USAGE, UsageError, type ProbeArgs } from './args.js';
+import { parseProbeArgs, PROBE_USAGE, UsageError, wantsDocker, type ProbeArgs } from './args.js';
 import { renderStatus } from './status.js';
 
 export interface ProbeIo {
@@ -26,8 +26,9 @@ export function runProbeCli(argv: readonly string[], env: NodeJS.ProcessEnv, io:
     args = parseProbeArgs(argv);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.err(`usher: ${error.message}\n${PROBE_USAGE}`);
-    return PROBE_CODES.usage;
+    const docker = wantsDocker(argv);
+    (docker ? io.out : io.err)(`usher: ${error.message}\n${PROBE_USAGE}`);
+    return docker ? DOCKER_UNHEALTHY : PROBE_CODES.usage;
   }
   if (args.command === 'help') {
     io.out(args.text);
@@ -50,9 +51,20 @@ export function runProbeCli(argv: readonly string[], env: NodeJS.ProcessEnv, io:
 
   const { code, line } = read.ok ? probeLine(args.kind, read.state, now) : { code: read.code, line: noUsherLine(args.kind, read.reason) };
   if (args.json) io.out(`${JSON.stringify({ probe: args.kind, code, reason: line })}\n`);
-  if (code !== PROBE_CODES.ok) io.err(`${line}\n`);
-  return code;
+  if (!args.docker) {
+    if (code !== PROBE_CODES.ok) io.err(`${line}\n`);
+    return code;
+  }
+  // Docker keeps a HEALTHCHECK's output in `docker inspect` (.State.Health.Log); --json already holds the line.
+  if (code !== PROBE_CODES.ok && !args.json) io.out(`${line}\n`);
+  return code === PROBE_CODES.ok ? 0 : DOCKER_UNHEALTHY;
 }
+
+/**
+ * Docker's HEALTHCHECK knows 0 (healthy) and 1 (unhealthy), and reserves 2: under --docker every
+ * code but 0 is 1, and the line (on stdout) says which it was.
+ */
+const DOCKER_UNHEALTHY = 1;
 
 function writeAll(fd: number, text: string): void {
   const bytes = Buffer.from(text, 'utf8');

@@ -8,6 +8,7 @@ import { PROBE_KINDS, type CheckRecord, type InitScriptRecord, type StateFile } 
 import { formatSpan } from '../config/duration.js';
 import { printable } from './format.js';
 import { shownTarget } from '../checks/redact.js';
+import { cleanLine } from '../checks/check-line.js';
 import { renderTimeline, timelineRows } from './timeline.js';
 
 export interface StatusOptions {
@@ -89,8 +90,12 @@ function checkLines(checks: readonly CheckRecord[], now: number): string[] {
       : `${check.lastResult ?? '?'}${check.lastDurationMs === null ? '' : ` in ${formatSpan(check.lastDurationMs)}`}, ${formatElapsed((now - check.lastRunAt) / 1000)} ago`;
     const streak = check.consecutiveFailures > 0 ? `, ${check.consecutiveFailures} failing in a row` : '';
     lines.push(`  ${check.id.padEnd(idWidth)}  ${check.status.padEnd(7)}  ${last}${streak}  (${check.type === 'cmd' ? 'command' : `${check.type} ${printable(shownTarget(check))}`})`);
-    const tail = check.output.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-OUTPUT_LINES);
-    for (const line of tail) lines.push(`      > ${printable(line).slice(0, OUTPUT_WIDTH)}`);
+    // Cleaned as the probes' line is: no escapes, no bidi overrides, URLs' secrets hidden.
+    const tail = check.output.split('\n').map(cleanLine).filter(Boolean).slice(-OUTPUT_LINES);
+    for (const line of tail) lines.push(`      > ${line.slice(0, OUTPUT_WIDTH)}`);
+    // A command's last line is in its tail already; an HTTP or TCP check's words are shown alone. Absent from older files.
+    const detail = check.lastDetail ?? '';
+    if (check.type !== 'cmd' && detail) lines.push(`      > ${printable(detail)}`);
   }
   return lines;
 }

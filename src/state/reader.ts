@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../sys/errno.js';
 import { formatElapsed } from '../config/duration.js';
-import { CODE_FIELD, PROBE_CODES, REASON_FIELD, STALE_NAME, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
+import { CODE_FIELD, DETAIL_FIELD, PROBE_CODES, REASON_FIELD, STALE_NAME, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
 
 export type ReadResult =
   | { readonly ok: true; readonly state: StateFile }
@@ -17,7 +17,11 @@ export type ReadResult =
 
 export interface ProbeLine {
   readonly code: ProbeCode;
-  /** The line for stderr: `not ready: init script 10-migrate.sh running for 4m12s`. */
+  /**
+   * The line that says why: `not ready: init script 10-migrate.sh running for 4m12s`, and after
+   * a failing check's reason what it said: `not ready: readiness check ready-cmd-1 failing:
+   * exit 17 for 3s; output: db replica lag 42s`.
+   */
   readonly line: string;
 }
 
@@ -68,7 +72,9 @@ export function probeLine(kind: ProbeKind, state: StateFile, now = Date.now()): 
   const reason = state[REASON_FIELD[kind]];
   if (!reason) return { code, line: label.not };
   const since = state.reasonSince > 0 ? ` for ${formatElapsed(Math.max(0, wholeSeconds(now) - wholeSeconds(state.reasonSince)))}` : '';
-  return { code, line: `${label.not}: ${reason}${since}` };
+  // Absent from files of older ushers: same version, a field fewer.
+  const detail = state[DETAIL_FIELD[kind]] ?? '';
+  return { code, line: `${label.not}: ${reason}${since}${detail ? `; ${detail}` : ''}` };
 }
 
 /** The line of any probe when there is no live usher to ask. */
@@ -117,7 +123,9 @@ function parseState(text: string): StateFile | number | 'invalid' {
   const countsOk = ['heartbeatAt', 'staleAfterMs', 'reasonSince'].every((key) => isCount(record[key]));
   const codesOk = Object.values(CODE_FIELD).every((key) => isProbeCode(record[key]));
   const reasonsOk = Object.values(REASON_FIELD).every((key) => typeof record[key] === 'string');
-  if (!countsOk || !codesOk || !reasonsOk || !isCount(record.usherPid) || record.usherPid === 0) return 'invalid';
+  // Absent from files of older ushers; when there, a string (the sh twin checks the same).
+  const detailsOk = Object.values(DETAIL_FIELD).every((key) => record[key] === undefined || typeof record[key] === 'string');
+  if (!countsOk || !codesOk || !reasonsOk || !detailsOk || !isCount(record.usherPid) || record.usherPid === 0) return 'invalid';
   return value as StateFile;
 }
 

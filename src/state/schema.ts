@@ -6,6 +6,11 @@
  * The flat fields come first and stay primitives: JSON.stringify(state, null, 2) then puts
  * each on a line of its own (`  "readyCode": 1,`), which bin/usher-probe reads line by line
  * with the shell's `read`, up to `reasonSince`.
+ *
+ * Fields added later within version 1 (the details, the readiness records, …) may be absent from
+ * a file an older usher wrote: readers take a missing one as empty. A reader of version 1 never
+ * depends on a field it does not know, so adding one needs no new version; changing or removing
+ * one does.
  */
 import type { Phase, PhaseMark } from '../lifecycle/phases.js';
 
@@ -46,6 +51,7 @@ export type ProbeKind = (typeof PROBE_KINDS)[number];
 /** Each probe's fields in the state file, and its marker file, which exists exactly when the probe answers 0. */
 export const CODE_FIELD = { startup: 'startupCode', ready: 'readyCode', live: 'liveCode' } as const satisfies Record<ProbeKind, keyof StateFile>;
 export const REASON_FIELD = { startup: 'startupReason', ready: 'readyReason', live: 'liveReason' } as const satisfies Record<ProbeKind, keyof StateFile>;
+export const DETAIL_FIELD = { startup: 'startupDetail', ready: 'readyDetail', live: 'liveDetail' } as const satisfies Record<ProbeKind, keyof StateFile>;
 export const MARKER_FILE = { startup: 'started', ready: 'ready', live: 'live' } as const satisfies Record<ProbeKind, string>;
 
 export interface InitScriptRecord {
@@ -73,6 +79,14 @@ export interface CheckRecord {
   readonly lastResult: string | null;
   /** The last 4 KB of a command check's output (stdout and stderr together). */
   readonly output: string;
+  /**
+   * What the last run said beyond its result, one line of 200 characters at most, control
+   * characters out and URLs' secrets hidden: `output: db replica lag 42s` (a command's last
+   * non-empty output line), `body: upstream down` (a failing HTTP answer's first line),
+   * `connect ECONNREFUSED 127.0.0.1:5432` (an error's words); '' when nothing. Absent from files
+   * of older ushers.
+   */
+  readonly lastDetail: string;
 }
 
 export interface StateFile {
@@ -89,6 +103,16 @@ export interface StateFile {
   readonly startupReason: string;
   readonly readyReason: string;
   readonly liveReason: string;
+  /**
+   * What the failing check said (its CheckRecord's lastDetail) when a check is why the probe is
+   * not ok, else ''; readers print it after the reason: `not ready: readiness check ready-cmd-1
+   * failing: exit 17 for 3s; output: db replica lag 42s`. Not part of the reason, so that a
+   * message that changes at every run (`lag 42s`, `lag 43s`) leaves `reasonSince` alone.
+   * Absent from files of older ushers.
+   */
+  readonly startupDetail: string;
+  readonly readyDetail: string;
+  readonly liveDetail: string;
   /** Since when the current not-ready reason holds (readers add "for 4m12s"); 0 when ready. */
   readonly reasonSince: number;
   readonly phase: Phase;

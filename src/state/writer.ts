@@ -116,6 +116,7 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
 /**
  * The state as written: the flat fields first, in schema order, whatever order the caller built
  * them in (bin/usher-probe reads them one per line and stops at `reasonSince`), then the rest.
+ * A detail is '' when a caller built its state without one (tests, older code paths).
  */
 function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): StateFile {
   const flat = {
@@ -130,6 +131,9 @@ function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): Stat
     startupReason: oneLine(state.startupReason),
     readyReason: oneLine(state.readyReason),
     liveReason: oneLine(state.liveReason),
+    startupDetail: oneLine(state.startupDetail ?? ''),
+    readyDetail: oneLine(state.readyDetail ?? ''),
+    liveDetail: oneLine(state.liveDetail ?? ''),
     reasonSince: state.reasonSince,
   };
   // Spreading `state` over `flat` keeps flat's key order and state's other fields; flat's values win.
@@ -137,7 +141,7 @@ function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): Stat
 }
 
 /**
- * A reason is printed as one stderr line by two readers that must print the same bytes: no
+ * A reason (and a detail) is printed as one line by two readers that must print the same bytes: no
  * control characters (JSON would escape them, and sh would print the escapes) and no lone
  * surrogates (JSON.stringify writes those as \u escapes).
  */

@@ -77,7 +77,7 @@ function sample(overrides: Partial<StateFile> = {}): StateFile {
   const now = NOW();
   return {
     version: 1, usherPid: livePid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
-    startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
+    startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '', reasonSince: 0,
     phase: 'running', appPid: 4321, startedAt: now - 300_000, exitCode: -1,
     timeline: [{ phase: 'initializing', at: now - 300_000 }, { phase: 'running', at: now - 45_000 }],
     init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
@@ -135,6 +135,38 @@ describe('usher probe and bin/usher-probe agree', () => {
     expect(node.stderr).toMatch(new RegExp(`^not ${label}: ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} for 4m1[23]s\n$`));
     expectSame(node, shProbe([kind, dir]));
     for (const shell of SHELLS) expectSame(node, shProbe([kind, dir], {}, shell));
+  });
+
+  it.each(KINDS.flatMap((kind) => tricky.map((detail) => [kind, detail] as const)))('%s: a failing check\'s detail %j follows the reason, the same for both', (kind, detail) => {
+    const dir = craft({ ...withCode(kind, 3, `${kind} check failing: exit 17`), [`${kind}Detail`]: `output: ${detail}` });
+    const node = usherProbe([kind, '--state-dir', dir]);
+    const label = { startup: 'started', ready: 'ready', live: 'live' }[kind];
+    const shown = `output: ${detail}`.replace(/[\t\n]+/g, ' ').trim();
+    expect(node.stderr).toMatch(new RegExp(`^not ${label}: ${kind} check failing: exit 17 for 4m1[23]s; ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    expectSame(node, shProbe([kind, dir]));
+    for (const shell of SHELLS) expectSame(node, shProbe([kind, dir], {}, shell));
+  });
+
+  it('the detail is read from the flat fields; the state file of an older usher, without them, reads as before', () => {
+    const current = craft({ ...withCode('ready', 3, 'readiness check ready-cmd-1 failing: exit 17'), readyDetail: 'output: db replica lag 42s' });
+    const node = usherProbe(['ready', '--state-dir', current]);
+    expect(node.stderr).toMatch(/^not ready: readiness check ready-cmd-1 failing: exit 17 for 4m1[23]s; output: db replica lag 42s\n$/);
+    expectSame(node, shProbe(['ready', current]));
+    const older = JSON.parse(readFileSync(path.join(current, 'state.json'), 'utf8')) as Record<string, unknown>;
+    for (const key of ['startupDetail', 'readyDetail', 'liveDetail']) delete older[key];
+    const dir = craftRaw(JSON.stringify(older, null, 2));
+    const old = usherProbe(['ready', '--state-dir', dir]);
+    expect(old.code).toBe(3);
+    expect(old.stderr).toMatch(/^not ready: readiness check ready-cmd-1 failing: exit 17 for 4m1[23]s\n$/);
+    expectSame(old, shProbe(['ready', dir]));
+  });
+
+  it('a detail that is not a JSON string is not valid usher state, for both', () => {
+    const text = readFileSync(path.join(craft(withCode('ready', 3, 'x')), 'state.json'), 'utf8').replace('"readyDetail": ""', '"readyDetail": 7');
+    const dir = craftRaw(text);
+    const node = usherProbe(['ready', '--state-dir', dir]);
+    expect(node).toMatchObject({ code: 6, stderr: expect.stringContaining('is not valid usher state') });
+    expectSame(node, shProbe(['ready', dir]));
   });
 
   it.each(KINDS)('%s: a stale heartbeat is 6', (kind) => {
@@ -246,6 +278,49 @@ describe('usher probe and bin/usher-probe agree', () => {
   }
 });
 
+describe('--docker: 0 or 1 only (Docker reserves 2), the line on stdout', () => {
+  const codes: ProbeCode[] = [0, 1, 2, 3, 4, 5, 6];
+  for (const kind of KINDS) {
+    it.each(codes)(`${kind}: code %i`, (code) => {
+      const dir = craft(withCode(kind, code, 'readiness check ready-cmd-1 failing: exit 17'));
+      const plain = usherProbe([kind, '--state-dir', dir]);
+      expect(plain.code).toBe(code);
+      const answers = [usherProbe(['--docker', kind, '--state-dir', dir]), shProbe(['--docker', kind, dir]), ...SHELLS.map((shell) => shProbe(['--docker', kind, dir], {}, shell))];
+      for (const docker of answers) {
+        expect(docker.code).toBe(code === 0 ? 0 : 1);
+        expect(docker.stderr).toBe('');
+        // The same line the full codes print on stderr, a second's edge aside.
+        expectSame({ ...plain, code: docker.code }, { ...docker, stderr: docker.stdout });
+      }
+    });
+  }
+
+  it('no usher at all is 1', () => {
+    const dir = path.join(root, 'nowhere');
+    for (const docker of [usherProbe(['--docker', 'ready', '--state-dir', dir]), shProbe(['--docker', 'ready', dir])]) {
+      expect(docker).toEqual({ code: 1, stdout: `not ready: no usher running (no state.json in ${dir})\n`, stderr: '' });
+    }
+  });
+
+  it.each([
+    [['--docker'], /needs a kind/],
+    [['--docker', 'bogus'], /unknown probe kind "bogus"/],
+    [['--docker', 'ready', 'a', 'b'], /./],
+  ])('a usage error %j is 1 too, its message on stdout', (args, message) => {
+    for (const docker of [usherProbe(args), shProbe(args)]) {
+      expect(docker).toMatchObject({ code: 1, stderr: '' });
+      expect(docker.stdout).toMatch(message);
+    }
+  });
+
+  it('with --json: the JSON keeps the full code, the exit is 1', () => {
+    const dir = craft(withCode('ready', 3, 'readiness check ready-cmd-1 failing: exit 17'));
+    const out = usherProbe(['ready', '--docker', '--json', '--state-dir', dir]);
+    expect(out).toMatchObject({ code: 1, stderr: '' });
+    expect(JSON.parse(out.stdout)).toMatchObject({ probe: 'ready', code: 3 });
+  });
+});
+
 describe('usher probe --json', () => {
   it('prints the probe, the code and the line on stdout', () => {
     const dir = craft(withCode('ready', 3, 'check ready-http-1 failing'));
@@ -296,11 +371,11 @@ describe('usher status', () => {
       checks: [
         {
           id: 'ready-http-1', kind: 'ready', type: 'http', target: 'http://127.0.0.1:8080/healthz', status: 'failing',
-          consecutiveFailures: 4, consecutiveSuccesses: 0, lastRunAt: NOW() - 2000, lastDurationMs: 12, lastResult: 'HTTP 500', output: '',
+          consecutiveFailures: 4, consecutiveSuccesses: 0, lastRunAt: NOW() - 2000, lastDurationMs: 12, lastResult: 'HTTP 500', output: '', lastDetail: '',
         },
         {
           id: 'live-cmd-1', kind: 'live', type: 'cmd', target: 'pg_isready -q', status: 'passing',
-          consecutiveFailures: 0, consecutiveSuccesses: 30, lastRunAt: NOW() - 3000, lastDurationMs: 40, lastResult: 'ok',
+          consecutiveFailures: 0, consecutiveSuccesses: 30, lastRunAt: NOW() - 3000, lastDurationMs: 40, lastResult: 'ok', lastDetail: 'output: /var/run/postgresql:5432 - accepting connections',
           output: 'line one\nline two\nline three\n/var/run/postgresql:5432 - accepting connections\n',
         },
       ],

@@ -16,7 +16,7 @@ afterAll(() => stopEsbuild());
 function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
     version: 1, usherPid: process.pid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
-    startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
+    startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '', reasonSince: 0,
     phase: 'running', appPid: 1, startedAt: 1, exitCode: -1, timeline: [], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
     ...overrides,
   };
@@ -49,7 +49,7 @@ describe('atomic writes', () => {
       appPid: i,
       checks: [{
         id: 'ready-cmd-1', kind: 'ready', type: 'cmd', target: 'x', status: 'passing', consecutiveFailures: 0,
-        consecutiveSuccesses: i, lastRunAt: i, lastDurationMs: 1, lastResult: 'ok', output: String(i % 10).repeat((i * 997) % 12_288),
+        consecutiveSuccesses: i, lastRunAt: i, lastDurationMs: 1, lastResult: 'ok', lastDetail: '', output: String(i % 10).repeat((i * 997) % 12_288),
       }],
     });
     writer.write(big(0));

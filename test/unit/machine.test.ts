@@ -244,16 +244,16 @@ describe('lifecycle machine: init scripts and checks', () => {
 
   it('readiness waits for the readiness checks, and follows them', () => {
     const base: Event[] = [...started];
-    const unknown: Event = { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null };
-    const failing: Event = { type: 'checksChanged', ready: 'failing', readyReason: 'readiness check ready-http-1 failing: HTTP 503', liveFailing: null };
-    const passing: Event = { type: 'checksChanged', ready: 'passing', readyReason: null, liveFailing: null };
+    const unknown: Event = { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, readyDetail: '', liveDetail: '' };
+    const failing: Event = { type: 'checksChanged', ready: 'failing', readyReason: 'readiness check ready-http-1 failing: HTTP 503', liveFailing: null, readyDetail: '', liveDetail: '' };
+    const passing: Event = { type: 'checksChanged', ready: 'passing', readyReason: null, liveFailing: null, readyDetail: '', liveDetail: '' };
     expect(finalState([...base, unknown], {})).toMatchObject({ ready: false, reason: 'waiting for the readiness checks to pass' });
     expect(finalState([...base, unknown, failing], {})).toMatchObject({ ready: false, reason: 'readiness check ready-http-1 failing: HTTP 503' });
     expect(finalState([...base, unknown, failing, passing], {}).ready).toBe(true);
   });
 
   it('failing liveness is reported, and with --on-unhealthy exit stops the app and exits non-zero', () => {
-    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
+    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1', readyDetail: '', liveDetail: '' };
     const reported = run([...started, unhealthy]);
     expect(sends(reported.effects)).toEqual([]);
     const stopped = run([...started, unhealthy, { type: 'appExited', code: 0, signal: null }, { type: 'leftoversCounted', live: 0 }], { onUnhealthy: 'exit' });
@@ -288,13 +288,13 @@ describe('lifecycle machine: the timeline and the exit code are the machine\'s',
   it('marks each phase and the start of each not-ready reason at the time of the event that caused it', () => {
     const { state } = run([
       { type: 'start', at: 1000 }, { type: 'spawned', pid: 100, at: 1010 },
-      { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, at: 1020 },
+      { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, readyDetail: '', liveDetail: '', at: 1020 },
       { type: 'signal', signal: SIG.TERM, at: 1500 },
     ], { drainMs: 5000 });
     expect(state.startedAt).toBe(1000);
     expect(state.timeline).toEqual([{ phase: 'initializing', at: 1000 }, { phase: 'running', at: 1010 }, { phase: 'draining', at: 1500 }]);
     expect(state.reasonSince).toBe(1500);
-    const waiting = run([{ type: 'start', at: 1000 }, { type: 'spawned', pid: 100, at: 1010 }, { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, at: 1020 }]);
+    const waiting = run([{ type: 'start', at: 1000 }, { type: 'spawned', pid: 100, at: 1010 }, { type: 'checksChanged', ready: 'unknown', readyReason: null, liveFailing: null, readyDetail: '', liveDetail: '', at: 1020 }]);
     expect(waiting.state).toMatchObject({ reason: 'waiting for the readiness checks to pass', reasonSince: 1020 });
   });
 
@@ -315,7 +315,7 @@ describe('lifecycle machine: the timeline and the exit code are the machine\'s',
   });
 
   it('after a stop for failing liveness, maps the code but never exits 0', () => {
-    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1' };
+    const unhealthy: Event = { type: 'checksChanged', ready: 'none', readyReason: null, liveFailing: 'liveness check live-cmd-1 failing: exit 1', readyDetail: '', liveDetail: '' };
     const stop = (code: number | null, sig: number | null): Event[] => [...started, unhealthy, { type: 'appExited', code, signal: sig }, { type: 'leftoversCounted', live: 0 }];
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 0]]) })).toEqual({ type: 'exit', code: 1 });
     expect(exitOf(stop(null, SIG.TERM), { onUnhealthy: 'exit', exitMap: new Map([[143, 7]]) })).toEqual({ type: 'exit', code: 7 });

@@ -94,7 +94,7 @@ function script(overrides: Partial<InitScriptRecord> & { name: string }): InitSc
 function check(overrides: Partial<CheckRecord> & { id: string }): CheckRecord {
   return {
     kind: 'ready', type: 'http', target: 'http://127.0.0.1:8080/health', status: 'unknown', consecutiveFailures: 0, consecutiveSuccesses: 0,
-    lastRunAt: null, lastDurationMs: null, lastResult: null, output: '', ...overrides,
+    lastRunAt: null, lastDurationMs: null, lastResult: null, output: '', lastDetail: '', ...overrides,
   };
 }
 
@@ -104,7 +104,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
     version: 1, usherPid: 1, heartbeatAt: NOW - 1000, heartbeatMs: 2000, staleAfterMs: 10_000,
     startupCode: 0, readyCode: 3, liveCode: 0,
-    startupReason: '', readyReason: 'check ready-http-1 failing', liveReason: '',
+    startupReason: '', readyReason: 'check ready-http-1 failing', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '',
     reasonSince: NOW - 5000, phase: 'running', appPid: 42, startedAt: NOW - 90_500, exitCode: -1, appStatus: '', appMainPid: 0,
     readiness: [{ source: 'app', ready: true, reason: '' }, { source: 'ports', ready: true, reason: '' }, { source: 'checks', ready: false, reason: 'check ready-http-1 failing' }],
     readinessHeldBy: 'checks', readyPorts: [8080],

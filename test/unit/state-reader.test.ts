@@ -13,7 +13,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
     version: 1, usherPid: process.pid, heartbeatAt: NOW - 1000, heartbeatMs: 2000, staleAfterMs: 10_000,
     startupCode: 0, readyCode: 1, liveCode: 0,
-    startupReason: '', readyReason: 'init script 10-migrate.sh running', liveReason: '',
+    startupReason: '', readyReason: 'init script 10-migrate.sh running', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '',
     reasonSince: NOW - 252_000, phase: 'initializing', appPid: 0, startedAt: NOW - 260_000, exitCode: -1,
     timeline: [{ phase: 'initializing', at: NOW - 260_000 }], init: [], checks: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [],
     ...overrides,

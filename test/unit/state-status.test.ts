@@ -6,9 +6,11 @@ import type { StateFile } from '../../src/state/schema.js';
 
 describe('parseProbeArgs', () => {
   it.each([
-    [['probe', 'ready'], { command: 'probe', kind: 'ready', json: false, stateDir: undefined }],
-    [['probe', '--json', 'live', '--state-dir', '/s'], { command: 'probe', kind: 'live', json: true, stateDir: '/s' }],
-    [['probe', 'startup', '--state-dir=/x'], { command: 'probe', kind: 'startup', json: false, stateDir: '/x' }],
+    [['probe', 'ready'], { command: 'probe', kind: 'ready', json: false, docker: false, stateDir: undefined }],
+    [['probe', '--json', 'live', '--state-dir', '/s'], { command: 'probe', kind: 'live', json: true, docker: false, stateDir: '/s' }],
+    [['probe', 'startup', '--state-dir=/x'], { command: 'probe', kind: 'startup', json: false, docker: false, stateDir: '/x' }],
+    [['probe', '--docker', 'ready'], { command: 'probe', kind: 'ready', json: false, docker: true, stateDir: undefined }],
+    [['probe', 'live', '--docker'], { command: 'probe', kind: 'live', json: false, docker: true, stateDir: undefined }],
     [['status'], { command: 'status', json: false, stateDir: undefined }],
     [['status', '--json'], { command: 'status', json: true, stateDir: undefined }],
   ])('%j', (argv, parsed) => {
@@ -27,6 +29,7 @@ describe('parseProbeArgs', () => {
     [['probe', 'ready', '--state-dir'], '--state-dir needs a directory'],
     [['probe', 'ready', '--state-dir='], '--state-dir is empty: give a directory'],
     [['status', 'x'], 'usher status takes no argument, got "x"'],
+    [['status', '--docker'], 'unknown option "--docker" for usher status'],
   ])('%j: %s', (argv, message) => {
     expect(() => parseProbeArgs(argv)).toThrow(new UsageError(message));
   });

@@ -10,7 +10,7 @@ function state(overrides: Partial<StateFile> = {}): StateFile {
   return {
     checks: [], init: [], lastReload: null, appStatus: '', appMainPid: 0, readiness: [], readinessHeldBy: '', readyPorts: [], timeline: [], phase: 'running', appPid: 9, startedAt: 1, exitCode: -1,
     version: 1, usherPid: process.pid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
-    startupCode: 0, readyCode: 3, liveCode: 0, startupReason: '', readyReason: 'check ready-cmd-1 failing', liveReason: '', reasonSince: 5,
+    startupCode: 0, readyCode: 3, liveCode: 0, startupReason: '', readyReason: 'check ready-cmd-1 failing', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '', reasonSince: 5,
     ...overrides,
   };
 }
@@ -38,9 +38,9 @@ describe('createStateWriter', () => {
     writer.stop();
     const text = readFileSync(path.join(dir, 'state.json'), 'utf8');
     const keys = Object.keys(JSON.parse(text) as object);
-    expect(keys.slice(0, 12)).toEqual([
+    expect(keys.slice(0, 15)).toEqual([
       'version', 'usherPid', 'heartbeatAt', 'heartbeatMs', 'staleAfterMs', 'startupCode', 'readyCode', 'liveCode',
-      'startupReason', 'readyReason', 'liveReason', 'reasonSince',
+      'startupReason', 'readyReason', 'liveReason', 'startupDetail', 'readyDetail', 'liveDetail', 'reasonSince',
     ]);
     expect(text).toContain('\n  "heartbeatAt": 1234,\n  "heartbeatMs": 5000,\n  "staleAfterMs": 15000,\n');
     expect(text).toContain('\n  "readyReason": "check ready-cmd-1 failing",\n');
