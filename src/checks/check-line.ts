@@ -5,6 +5,19 @@
  */
 import { redactUrl } from './redact.js';
 
+/** How a command check's detail begins: its last line of output, which only local readers are shown. */
+const OUTPUT_DETAIL = 'output: ';
+
+/** A command check's detail, from the last line of its output ('' when it printed nothing). */
+export function outputDetail(line: string): string {
+  return line ? `${OUTPUT_DETAIL}${line}` : '';
+}
+
+/** Whether a detail is a command's output (the HTTP server, open to other pods, never shows one). */
+export function isOutputDetail(detail: string): boolean {
+  return detail.startsWith(OUTPUT_DETAIL);
+}
+
 /** Characters of a line at most: an event or a health log entry is no place for a page. */
 export const LINE_LIMIT = 200;
 

@@ -4,7 +4,7 @@ import { killLeftovers, signalGroup, spawnInGroup } from '../process/process-gro
 import { formatDuration } from '../config/duration.js';
 import { ownConnections } from '../ports/own-connections.js';
 import type { CheckSpec } from './check-spec.js';
-import { cleanLine, firstLine, lastLine } from './check-line.js';
+import { cleanLine, firstLine, lastLine, outputDetail } from './check-line.js';
 
 export interface CheckOutcome {
   readonly ok: boolean;
@@ -50,7 +50,7 @@ export async function runCheck(spec: CheckSpec, context: CheckContext): Promise<
 /** A command's outcome: its output's last line is what it said. */
 function commandOutcome(ok: boolean, result: string, output: string): CheckOutcome {
   const line = lastLine(output);
-  return { ok, result, output, detail: line ? `output: ${line}` : '' };
+  return { ok, result, output, detail: outputDetail(line) };
 }
 
 /** A failed connection or request: the error's own words when they say more than its code. */

@@ -9,6 +9,7 @@ import { ownConnections } from '../ports/own-connections.js';
 import type { ProbeKind, StateFile } from '../state/schema.js';
 import { ConnectionTable, connectionCap } from './connections.js';
 import { shownTarget } from '../checks/redact.js';
+import { isOutputDetail } from '../checks/check-line.js';
 
 export interface HttpServer {
   readonly address: HttpAddress;
@@ -125,22 +126,28 @@ function handle(request: IncomingMessage, response: ServerResponse, sources: Sou
   const state = sources.state();
   const answer = probeAnswers(state)[route];
   const ok = answer.code === 0;
-  // `detail`: what a failing check said (`output: db replica lag 42s`), as the exec probes print it.
-  send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason, detail: answer.detail || null });
+  // `detail`: what a failing HTTP or TCP check said (`body: upstream db down`); a command's output
+  // is for the exec probes, inside the container, only (see publicState).
+  send(response, request, ok ? 200 : 503, { ok, code: answer.code, phase: state.phase, reason: ok ? null : answer.reason, detail: shownDetail(answer.detail) || null });
 }
 
 /**
  * The state as `/status` shows it. The server may listen on every interface: a command check's
  * output may hold a password (`PGPASSWORD=… psql` failing loudly), so it stays in state.json,
- * readable inside the container only, and is left out here. What is shown of it is its last line
- * (`lastDetail`, the details), the app's own message about itself that the probes print too,
- * cut to 200 characters with URLs' secrets hidden. Targets are the records' own, their secrets
- * hidden already (`checks/redact.ts`); hidden again here, so that no other path to this page can
- * show one.
+ * readable inside the container only, where the exec probes print its last line; here it is left
+ * out, that last line (the details) included. HTTP and TCP checks' details (a status, an answer's
+ * first line, an error) are shown. Targets are the records' own, their secrets hidden already
+ * (`checks/redact.ts`); hidden again here, so that no other path to this page can show one.
  */
 function publicState(state: StateFile): StateFile {
-  return { ...state, checks: state.checks.map((check) => ({ ...check, target: shownTarget(check), output: '' })) };
+  return {
+    ...state,
+    startupDetail: shownDetail(state.startupDetail), readyDetail: shownDetail(state.readyDetail), liveDetail: shownDetail(state.liveDetail),
+    checks: state.checks.map((check) => ({ ...check, target: shownTarget(check), output: '', lastDetail: shownDetail(check.lastDetail) })),
+  };
 }
+
+const shownDetail = (detail: string): string => (isOutputDetail(detail) ? '' : detail);
 
 function send(response: ServerResponse, request: IncomingMessage, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = `${JSON.stringify(body)}\n`;
