@@ -5,7 +5,8 @@
 #   bsdutils     `script`, the pseudo-terminal of the TTY test
 #   util-linux   `unshare` (PID and mount namespaces), `setsid`
 #   dash busybox the shells bin/usher-probe must run under (Debian's and Alpine's)
-#   systemd      `systemd-notify`, a real sd_notify client
+#   systemd      `systemd-notify`, a real sd_notify client; `systemctl`, asked for a unit's TimeoutStopSec
+#   ruby-foreman `foreman`, the Procfile runner whose stop budget the foreman test holds usher to
 set -eu
 missing=''
 need() { # need COMMAND PACKAGE
@@ -17,6 +18,7 @@ need unshare util-linux
 need dash dash
 need busybox busybox
 need systemd-notify systemd
+need foreman ruby-foreman
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "test prerequisites: installing$missing"

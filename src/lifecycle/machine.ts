@@ -50,10 +50,8 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
       return onStart(started, config);
     }
     case 'spawned':
-      return {
-        state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid },
-        effects: [{ type: 'log', level: 'info', msg: 'app started', fields: { pid: event.pid } }],
-      };
+      // Said by the start line (main.ts), which carries the pid.
+      return { state: { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: event.pid }, effects: [] };
     case 'spawnFailed':
       return exit({ ...state, stopReason: event.message }, event.code, [{ type: 'log', level: 'error', msg: event.message, fields: { exitCode: event.code } }], config);
     case 'signal':
