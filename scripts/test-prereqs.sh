@@ -12,8 +12,8 @@
 #   bsdutils     `script`, the pseudo-terminal of the TTY test
 #   util-linux   `unshare` (PID and mount namespaces), `setsid`
 #   dash busybox the shells bin/usher-probe must run under (Debian's and Alpine's)
-#   systemd      `systemd-notify`, a real sd_notify client
-#   ruby-foreman `foreman`, the real Procfile runner of the stop-signal fault test
+#   systemd      `systemd-notify`, a real sd_notify client; `systemctl`, asked for a unit's TimeoutStopSec
+#   ruby-foreman `foreman`, the Procfile runner whose stop budget the foreman test holds usher to
 set -eu
 cd "$(dirname "$0")/.."
 for spec in $(node -p "Object.entries(require('./package.json').dependencies ?? {}).map(([name, range]) => name + '@' + range).join(' ')"); do

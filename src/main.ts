@@ -6,11 +6,12 @@ import { formatDuration } from './config/duration.js';
 import { ConfigError } from './config/errors.js';
 import { SIG, signalName } from './config/signals.js';
 import { listInitScripts, type InitScript } from './init/init-scripts.js';
-import { createLogger, type Logger } from './log/logger.js';
+import { createLogger, resolveLogFormat, type Logger } from './log/logger.js';
 import { output } from './log/output.js';
 import { guardStdio } from './log/stdio-guard.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
+import { checkStopBudget } from './platform/stop-budget.js';
 import { resolveSignalScope, type SignalScope } from './process/signal-scope.js';
 import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
 import { checkReloadPaths } from './reload/watcher.js';
@@ -33,7 +34,10 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   guardStdio();
   // 2. Configuration: flags, then USHER_* variables. A bad value stops usher here, with exit 2.
   const config = parseOrExit(argv, env);
-  const log = createLogger(config.logLevel, config.logFormat);
+  //    libc first: it tells whether stderr is a terminal, which picks the log format.
+  const libc = loadLibc();
+  let appHoldsTerminal = false;
+  const log = createLogger(config.logLevel, resolveLogFormat(config.logFormat, () => !(libc instanceof Error) && libc.isTerminal(2)), () => appHoldsTerminal);
   const initScripts = listInitScriptsOrExit(config, log);
   checkReloadPathsOrExit(config);
   const signalScope = resolveSignalScope(config.signals, config.signalsWhere, config.command, env.PATH, process.cwd());
@@ -41,7 +45,6 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    the terminal handed over when interactive, the HTTP server's socket bound (a port in use
   //    stops usher here, exit 2). All need libc; without it, carry on.
-  const libc = loadLibc();
   const { tty, httpFd } = libc instanceof Error ? { tty: undefined, httpFd: undefined } : prepareProcess(libc, config, log, env);
 
   // 4. Spawn and supervise: from here on, every failure of usher's own must take the app down with it.
@@ -56,23 +59,29 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   // handles (usher listens to it as SIGIO), runs its hooks and re-raises it, killing the app.
   process.on('exit', () => supervisor?.killApp());
   // usher's process name tells readers whether its state file is current (state/schema.ts, STALE_NAME).
-  const publish = statePublisher(config.stateDir, log, libc instanceof Error ? undefined : (stale) => libc.setProcessName(stale ? STALE_NAME : USHER_NAME));
-  // 5. What the app need not wait for: the start-up log line and the HTTP server. With init
-  //    scripts they come first, since probes must answer during the scripts.
+  const publish = statePublisher(config.stateDir, log, libc instanceof Error ? undefined : (stale) => libc.setProcessName(stale ? STALE_NAME : USHER_NAME), tty !== undefined);
+  // 5. What the app need not wait for: the start-up log line and the HTTP server. They come
+  //    first with init scripts, since probes must answer during the scripts, and with a
+  //    terminal handed to the app, whose prompt must not be followed by a line of usher's.
+  //    Otherwise the app's start is the start line.
   let servicesStarted = false;
-  const startServices = (): void => {
-    if (servicesStarted) return;
+  const startServices = (appPid?: number): void => {
     servicesStarted = true;
-    logStart(log, config, libc, tty, initScripts, signalScope);
+    logStart(log, { config, libc, tty, initScripts, signalScope, appPid });
+    checkStopBudget({ platform: config.platform, drainMs: config.drainMs, graceMs: config.graceMs, log, envPath: env.PATH, runOwn: supervisor!.runOwn });
     if (config.http) startHttp(config.http, httpFd, log, { state: () => supervisor!.state(), stateFile: () => supervisor!.stateFile(), metrics: () => supervisor!.metrics() });
   };
-  if (initScripts.length > 0) startServices();
   supervise({
     config, log, libc: libc instanceof Error ? undefined : libc, tty, signalScope: signalScope.scope, initScripts, cwd, env, signals, publish,
-    started: (running) => (supervisor = running),
-    afterSpawn: () => {
+    started: (running) => {
+      supervisor = running;
+      if (initScripts.length > 0 || tty) startServices();
+    },
+    terminalHeld: (held) => (appHoldsTerminal = held),
+    afterSpawn: (pid) => {
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
-      startServices();
+      if (servicesStarted) log.info({ pid }, 'app started');
+      else startServices(pid);
     },
   });
 }
@@ -168,41 +177,57 @@ function closeInheritedDescriptors(libc: Libc): void {
   for (const fd of fds) if (fd > 2) libc.setCloseOnExec(fd);
 }
 
-/** Readiness that means no more than "spawned" is said once, with the flags that fix it. */
-function logReadinessSource(log: Logger, config: Config): void {
-  if (config.ignoredPort !== undefined) log.warn({ PORT: config.ignoredPort }, `PORT=${JSON.stringify(config.ignoredPort)} is not a port number: not used for readiness`);
+/** Readiness that means no more than "spawned" is said once, in the start line, with the flags that fix it. */
+function readinessAdvice(config: Config): string | undefined {
   const sources = config.readyPorts.length + config.checks.filter((check) => check.kind === 'ready').length + (config.readyFd === undefined ? 0 : 1) + (config.notify.socket ? 1 : 0);
-  if (sources > 0 || config.init.only) return;
-  log.info('readiness means only that the app is running: nothing says when it serves. Set PORT or --ready-port to the port it listens on, or use --ready-http, --ready-tcp, --ready-cmd, --ready-fd or --notify-socket');
+  if (sources > 0 || config.init.only) return undefined;
+  return 'the app runs, nothing says when it serves: set PORT or --ready-port to its port, or use --ready-http, --ready-tcp, --ready-cmd, --ready-fd or --notify-socket';
 }
 
-function logStart(log: Logger, config: Config, libc: Libc | Error, tty: TtyHandover | undefined, initScripts: readonly InitScript[], signalScope: SignalScope): void {
-  log.info({
+interface StartLine {
+  readonly config: Config;
+  readonly libc: Libc | Error;
+  readonly tty: TtyHandover | undefined;
+  readonly initScripts: readonly InitScript[];
+  readonly signalScope: SignalScope;
+  /** The app's pid when it runs already: the line is then "app started". */
+  readonly appPid: number | undefined;
+}
+
+/**
+ * One line at start: "app started" with the app's pid and usher's configuration, or "usher
+ * started" when the app comes later (after init scripts; with a terminal handed to it). What
+ * is at its default is left out; the full summary is for -v.
+ */
+function logStart(log: Logger, start: StartLine): void {
+  const { config, libc } = start;
+  if (config.ignoredPort !== undefined) log.warn({ PORT: config.ignoredPort }, `PORT=${JSON.stringify(config.ignoredPort)} is not a port number: not used for readiness`);
+  log.info({ ...(start.appPid === undefined ? {} : { pid: start.appPid }), ...startSummary(start) }, start.appPid === undefined ? 'usher started' : 'app started');
+  for (const note of config.compatNotes) log.debug(note);
+  if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
+  if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
+  if (!procMounted()) log.warn('/proc is not mounted: usher cannot reap orphans, tell whose a listening port is (any listener counts), nor find what the app left behind; the app runs, and usher exits with it');
+  if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');
+}
+
+function startSummary({ config, tty, initScripts, signalScope }: StartLine): Record<string, unknown> {
+  const readiness = readinessAdvice(config);
+  return {
     version: USHER_VERSION,
     command: config.command[0] ?? null,
     args: config.command.length - 1,
     role: process.pid === 1 ? 'pid1' : 'subreaper',
+    platform: config.platform.name,
     signals: `${signalScope.scope === 'app' ? 'app only' : 'process group'} (${signalScope.why})`,
-    terminal: tty ? 'handed to the app' : 'none',
-    rewrite: Object.fromEntries([...config.rewrite].map(([from, to]) => [signalName(from), to === 0 ? 'drop' : signalName(to)])),
     drain: formatDuration(config.drainMs),
     grace: formatDuration(config.graceMs),
-    stopSignal: config.stopSignal === undefined ? 'as received' : signalName(config.stopSignal),
-    platform: config.platform.name,
-    init: initScripts.map((script) => script.name),
-    initMode: config.init.only ? 'only' : config.init.mode,
-    checks: config.checks.map((check) => check.id),
     readyPorts: config.readyPorts.length > 0 ? `${config.readyPorts.map((port) => `:${port}`).join(', ')} (from ${config.readyPortsSource === 'PORT' ? '$PORT' : config.readyPortsSource === 'env' ? 'USHER_READY_PORT' : '--ready-port'})` : 'none',
-    drainIdle: config.drainIdleMs === undefined ? 'off' : formatDuration(config.drainIdleMs),
-  }, 'usher started');
-  logReadinessSource(log, config);
-  for (const note of config.compatNotes) log.debug(note);
-  if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
-  const budget = config.platform.stopBudgetMs;
-  if (budget !== undefined && config.drainMs + config.graceMs > budget) {
-    log.warn(`drain ${formatDuration(config.drainMs)} + grace ${formatDuration(config.graceMs)} exceed the ${config.platform.name} stop budget of ${formatDuration(budget)}: the platform will SIGKILL first (${config.platform.raiseBudget})`);
-  }
-  if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
-  if (!procMounted()) log.warn('/proc is not mounted: usher cannot reap orphans, tell whose a listening port is (any listener counts), nor find what the app left behind; the app runs, and usher exits with it');
-  if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');
+    ...(readiness ? { readiness } : {}),
+    ...(tty ? { terminal: 'handed to the app' } : {}),
+    ...(config.rewrite.size > 0 ? { rewrite: Object.fromEntries([...config.rewrite].map(([from, to]) => [signalName(from), to === 0 ? 'drop' : signalName(to)])) } : {}),
+    ...(config.stopSignal === undefined ? {} : { stopSignal: signalName(config.stopSignal) }),
+    ...(config.drainIdleMs === undefined ? {} : { drainIdle: formatDuration(config.drainIdleMs) }),
+    ...(initScripts.length > 0 || config.init.only ? { init: initScripts.map((script) => script.name), initMode: config.init.only ? 'only' : config.init.mode } : {}),
+    ...(config.checks.length > 0 ? { checks: config.checks.map((check) => check.id) } : {}),
+  };
 }

@@ -9,7 +9,7 @@ import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 import { optionReader, type CliValues, type OptionReader } from './option-reader.js';
 import { parseBoolean, parseChoice, parsePath } from './parsers.js';
-import { detectPlatform } from './platform.js';
+import { detectPlatform, machineProbe, type Platform } from '../platform/platform.js';
 import { parseRequestSignal, parseRewrite, parseSignal } from './signals.js';
 import { isIP } from 'node:net';
 
@@ -75,11 +75,17 @@ function tiniGroup(env: NodeJS.ProcessEnv): { value: 'group'; where: string } | 
   return env.TINI_KILL_PROCESS_GROUP ? { value: 'group', where: 'TINI_KILL_PROCESS_GROUP' } : undefined;
 }
 
+/** --stop-budget replaces what the platform's defaults say, and systemctl is not asked. */
+function withBudget(platform: Platform, ms: number, where: string): Platform {
+  const { systemdUnit: _asked, ...rest } = platform;
+  return { ...rest, stopBudgetMs: ms, budgetFrom: where };
+}
+
 /** The stop: signals, drain, grace, stop signal, the platform's budget and the exit code. */
 function stopConfig(read: OptionReader): Pick<Config, 'singleChild' | 'signals' | 'signalsWhere' | 'rewrite' | 'drainMs' | 'drainSource' | 'graceMs' | 'stopSignal' | 'exitMap' | 'platform' | 'onUnhealthy'> {
   const kubernetes = Boolean(read.env.KUBERNETES_SERVICE_HOST);
   const drain = read.one('drain', parseDuration);
-  const platform = detectPlatform(read.env);
+  const platform = detectPlatform(machineProbe(read.env));
   const stopBudget = read.one('stop-budget', parseDuration);
   // dumb-init's DUMB_INIT_SETSID=0: no session of its own, signals to the app alone, as -c.
   const singleChild = read.one('single-child', parseBoolean)?.value ?? read.env.DUMB_INIT_SETSID?.trim() === '0';
@@ -98,7 +104,7 @@ function stopConfig(read: OptionReader): Pick<Config, 'singleChild' | 'signals' 
       ...read.list('exit-map', parseExitMapping),
       ...read.list('expect-exit', parseExitCode).map((code): [number, number] => [code, 0]),
     ]),
-    platform: stopBudget ? { ...platform, stopBudgetMs: stopBudget.value } : platform,
+    platform: stopBudget ? withBudget(platform, stopBudget.value, stopBudget.where) : platform,
     onUnhealthy: read.one('on-unhealthy', parseChoice(['report', 'exit'] as const))?.value ?? 'report',
   };
 }
@@ -116,7 +122,7 @@ export function buildConfig(command: readonly string[], cli: CliValues, env: Nod
     ...portsConfig(read, stop.drainMs),
     http: http && { ...http.value, where: http.where },
     logLevel: read.one('log-level', parseChoice(LOG_LEVELS))?.value ?? tiniVerbosity(env) ?? 'info',
-    logFormat: read.one('log-format', parseChoice(LOG_FORMATS))?.value ?? 'json',
+    logFormat: read.one('log-format', parseChoice(LOG_FORMATS))?.value ?? 'auto',
     init,
     ...checksConfig(read),
     reload: reloadConfig(read),

@@ -30,8 +30,9 @@ export interface Config extends PortsConfig {
   readonly exitMap: ReadonlyMap<number, number>;
   readonly http: HttpConfig | undefined;
   readonly logLevel: LogLevel;
-  readonly logFormat: LogFormat;
-  readonly platform: import('./platform.js').Platform;
+  /** auto: text when stderr is a terminal, json otherwise (decided at start, log/log-format.ts). */
+  readonly logFormat: LogFormat | 'auto';
+  readonly platform: import('../platform/platform.js').Platform;
   readonly init: InitConfig;
   readonly checks: readonly CheckSpec[];
   readonly checkTiming: CheckTiming;

@@ -86,7 +86,8 @@ function step(state: State, event: Event, config: MachineConfig): Transition {
 
 function onSpawned(state: State, pid: number, config: MachineConfig): Transition {
   const running: State = { ...state, phase: state.phase === 'initializing' ? 'running' : state.phase, appPid: pid, heldSignals: [] };
-  const effects: Effect[] = [{ type: 'log', level: 'info', msg: 'app started', fields: { pid } }];
+  // 'app started' is said by the start line (main.ts), which carries the pid.
+  const effects: Effect[] = [];
   for (const signal of state.heldSignals) {
     effects.push({ type: 'log', level: 'info', msg: `${signalName(signal)} held from before the start: forwarded`, fields: { scope: scope(config) } });
     effects.push(...signalApp(running, signal, config));

@@ -130,7 +130,8 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
 
 export function onLeftoversCounted(state: State, live: number, config: MachineConfig): Transition {
   if (state.phase !== 'stopping' || !state.appExit) return { state, effects: [] };
-  if (live === 0) return exit(state, appOutcome(state), [{ type: 'log', level: 'info', msg: 'exiting', fields: { exitCode: finalExitCode(state, appOutcome(state), config) } }], config);
+  // "app exited" said it, with the code: the exit itself is news only at debug.
+  if (live === 0) return exit(state, appOutcome(state), [{ type: 'log', level: 'debug', msg: 'exiting', fields: { exitCode: finalExitCode(state, appOutcome(state), config) } }], config);
   // Past the grace, whatever shows up (the children of a killed daemon, adopted now) goes at once.
   if (state.killSent) return { state, effects: [{ type: 'signalLeftovers', signal: SIG.KILL, pgid: state.appPid }] };
   if (state.graceStarted) return { state, effects: [] };

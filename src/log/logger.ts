@@ -47,7 +47,15 @@ function textValue(value: unknown): string {
   return typeof value === 'string' && !/\s/.test(value) ? value : JSON.stringify(value);
 }
 
-export function createLogger(level: LogLevel, format: LogFormat): Logger {
+/** pino's number for info: the level that goes quiet while the app holds the terminal. */
+const INFO = 30;
+
+/**
+ * `quiet`: true while the app holds the terminal usher handed it (`docker run -it … bash`).
+ * usher's info lines would land in the middle of the app's prompt then, so they go to debug;
+ * warnings and errors still show.
+ */
+export function createLogger(level: LogLevel, format: LogFormat, quiet: () => boolean = () => false): Logger {
   const destination = { write: stderrWriter(format) };
   return pino(
     {
@@ -55,7 +63,18 @@ export function createLogger(level: LogLevel, format: LogFormat): Logger {
       base: { name: 'usher' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method, methodLevel) {
+          if (methodLevel === INFO && quiet()) return this.debug(...args);
+          return method.apply(this, args);
+        },
+      },
     },
     destination,
   );
+}
+
+/** The format asked for, or for `auto` text when stderr is a terminal (a person reads it), json otherwise (a log collector does). */
+export function resolveLogFormat(format: LogFormat | 'auto', stderrIsTerminal: () => boolean): LogFormat {
+  return format === 'auto' ? (stderrIsTerminal() ? 'text' : 'json') : format;
 }

@@ -15,6 +15,7 @@ import type { Libc } from '../sys/libc.js';
 import { listChildren } from '../sys/proc.js';
 import { Counters } from './counters.js';
 import { LeftoverWatch } from './leftover-watch.js';
+import { createOrphanLog, type OrphanLog } from './orphan-log.js';
 import { createReapSchedule, type ReapSchedule } from './reap-schedule.js';
 import { Timers } from './timers.js';
 
@@ -24,6 +25,7 @@ export interface Adapters {
   readonly timers: Timers;
   readonly leftovers: LeftoverWatch;
   readonly reaps: ReapSchedule;
+  readonly orphanLog: OrphanLog;
   readonly initRunner: InitRunner | undefined;
   readonly checks: Checks | undefined;
   readonly notify: NotifyProtocol | undefined;
@@ -57,19 +59,18 @@ export function createAdapters(context: AdapterContext): Adapters {
   const counters = new Counters();
   const leftovers = new LeftoverWatch(ownChildren, (live) => dispatch({ type: 'leftoversCounted', live }));
   const { ports, drainTraffic } = portAdapters(context);
+  const orphanLog = createOrphanLog(log, config.warnOnReap ? 'warn' : 'info', (count) => counters.orphansReaped(count));
   return {
     counters,
     leftovers,
+    orphanLog,
     ports,
     drainTraffic,
     timers: new Timers((name: TimerName) => dispatch({ type: 'timer', name })),
     reaps: createReapSchedule({
       reaper: context.libc && new Reaper(context.libc, (pid) => ownChildren.has(pid)),
       ownSpawned: () => [...[context.app()].filter((app) => app !== undefined), ...context.alsoSpawned()],
-      onOrphans: (reaped) => {
-        const total = counters.orphansReaped(reaped.length);
-        log[config.warnOnReap ? 'warn' : 'info']({ count: reaped.length, pids: reaped.slice(0, 10).map((entry) => entry.pid), total }, 'orphans reaped');
-      },
+      onOrphans: (reaped) => orphanLog.reaped(reaped),
       afterPass: () => leftovers.check(),
       everySecond: () => ports?.tick(),
     }),

@@ -15,9 +15,10 @@ export type Publish = (stateFile: StateFile, final: boolean) => void;
  * the init scripts. A directory that cannot be written costs the probes, never the app.
  * Writes in the first few milliseconds are gathered into one, so a command that ends at once
  * (a job, `usher -- true`) costs no state write at all; once it is gone the probes answer 6
- * (no live usher) whatever a last state file would have said.
+ * (no live usher) whatever a last state file would have said. `openNow`: the directory is
+ * opened at once, before the app starts.
  */
-export function statePublisher(stateDir: string | undefined, log: Logger, outOfDate?: (outOfDate: boolean) => void): Publish {
+export function statePublisher(stateDir: string | undefined, log: Logger, outOfDate?: (outOfDate: boolean) => void, openNow = false): Publish {
   let writer: StateWriter | null | undefined;
   let ownDir: string | undefined;
   let pending: { stateFile: StateFile; timer: NodeJS.Timeout } | undefined;
@@ -30,13 +31,17 @@ export function statePublisher(stateDir: string | undefined, log: Logger, outOfD
       if ('heldBy' in claim) {
         ownDir = claim.dir;
         log.warn({ dir: claim.dir, heldBy: claim.heldBy }, `state in ${claim.dir}: ${choice.dir} is held by usher pid ${claim.heldBy}; point the probes here (--state-dir) or give each usher its own --state-dir`);
-      } else log[choice.source === 'fallback' ? 'warn' : 'info']({ dir: choice.dir }, describeStateDir(choice));
+        // Where it was asked to be, or the default: news only at debug. The fallback is a warning.
+      } else log[choice.source === 'fallback' ? 'warn' : 'debug']({ dir: choice.dir }, describeStateDir(choice));
     } catch (error) {
       writer = null;
       log.error({ err: error }, `no state directory: ${(error as Error).message}; probes will answer 6, the app keeps running`);
     }
     return writer;
   };
+  // With a terminal handed to the app, what the directory has to say (held by another usher,
+  // not writable) must come before the app's prompt, not after it.
+  if (openNow) open();
   return (stateFile, final) => {
     if (final) {
       clearTimeout(pending?.timer);

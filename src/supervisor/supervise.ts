@@ -9,6 +9,8 @@ import { appEnvironment } from '../process/app-env.js';
 import { sendSignal } from '../process/group.js';
 import type { SignalIntake } from '../process/signal-intake.js';
 import { startGuardian, type Guardian } from '../process/guardian.js';
+import { spawnInGroup } from '../process/process-group-child.js';
+import type { RunOwn } from '../platform/stop-budget.js';
 import { spawnApp, type AppHandle } from '../process/spawn-app.js';
 import type { TtyHandover } from '../process/tty.js';
 import type { StateFile } from '../state/schema.js';
@@ -34,8 +36,10 @@ export interface SuperviseOptions {
   readonly signals: SignalIntake;
   /** Called with the supervisor before anything starts. */
   readonly started: (supervisor: Supervisor) => void;
-  /** Called once the app runs: the place to load what the app need not wait for. */
-  readonly afterSpawn: () => void;
+  /** Called once the app runs, with its pid: the place to load what the app need not wait for. */
+  readonly afterSpawn: (pid: number) => void;
+  /** The app holds the terminal usher handed it (from its spawn to its exit): usher's info lines keep quiet meanwhile. */
+  readonly terminalHeld: (held: boolean) => void;
   /** Receives every new state file (state files, metrics), and the last one before exit. */
   readonly publish: Publish;
 }
@@ -47,6 +51,8 @@ export interface Supervisor {
   readonly metrics: () => string;
   /** Last resort when usher itself failed: SIGKILL whatever of the app is left. */
   readonly killApp: () => void;
+  /** Starts a child of usher's own (systemctl, say): libuv reaps it, the orphan reaper leaves it alone. */
+  readonly runOwn: RunOwn;
 }
 
 /** Signals the app gets back at their default disposition when usher spawns it with posix_spawn. */
@@ -129,6 +135,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     guardian?.release();
     killEverythingLeft(ownChildren, options.libc !== undefined);
     reaps.now();
+    adapters.orphanLog.flush(); // the orphans not yet counted in a line
     process.exitCode = code;
     process.exit(code);
   }
@@ -139,17 +146,20 @@ export function supervise(options: SuperviseOptions): Supervisor {
     state: queue.state,
     stateFile,
     metrics: () => renderMetrics({ state: stateFile(), counters: counters.read(), now: Date.now() }),
-    killApp: () => {
-      const state = queue.state();
-      if (state.phase === 'exited') return;
-      if (state.appPid !== null) sendSignal(config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
-      killEverythingLeft(ownChildren, options.libc !== undefined);
-    },
+    killApp: () => killApp(queue.state(), options, ownChildren),
+    runOwn: (file, args, spawnOptions) => spawnInGroup(file, args, spawnOptions, ownChildren),
   };
   // Known to the caller before the app starts, so that a failure from here on can still kill it.
   options.started(supervisor);
   queue.dispatch({ type: 'start' });
   return supervisor;
+}
+
+/** SIGKILL to the app's group and whatever usher started, unless usher is done already. */
+function killApp(state: State, options: SuperviseOptions, ownChildren: ReadonlySet<number>): void {
+  if (state.phase === 'exited') return;
+  if (state.appPid !== null) sendSignal(options.config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
+  killEverythingLeft(ownChildren, options.libc !== undefined);
 }
 
 /** Not PID 1 (whose death ends the namespace): a guardian makes the app die with usher, even by SIGKILL. */
@@ -189,12 +199,14 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
   const { app } = spawned;
   ownChildren.add(app.pid);
   adapters.counters.appStarted();
+  if (options.tty) options.terminalHeld(true);
   app.onExit((exit) => {
     ownChildren.delete(app.pid);
+    options.terminalHeld(false); // the terminal is usher's to write to again, starting with "app exited"
     dispatch({ type: 'appExited', ...exit });
   });
   adapters.reaps.soon(); // an app that exited before this line sent its SIGCHLD already
-  options.afterSpawn();
+  options.afterSpawn(app.pid);
   dispatch({ type: 'spawned', pid: app.pid });
   adapters.notify?.appStarted();
   adapters.checks?.start();

@@ -178,3 +178,35 @@ export function openFilesLimit(): number | undefined {
     return undefined;
   }
 }
+
+/** A process's argv (/proc/PID/cmdline); a process that set its title shows that title. Undefined when unreadable. */
+export function commandLine(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((word) => word !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The command lines of usher's parent, grandparent and so on, `depth` at most, nearest first. */
+export function ancestorCommandLines(depth: number): string[][] {
+  const lines: string[][] = [];
+  for (let pid = process.ppid; pid > 1 && lines.length < depth; pid = readStat(pid)?.ppid ?? 0) {
+    const argv = commandLine(pid);
+    if (argv) lines.push(argv);
+  }
+  return lines;
+}
+
+/** usher's own cgroup path in systemd's hierarchy (/proc/self/cgroup: the v2 `0::` line, or v1's `name=systemd`). */
+export function ownSystemdCgroup(): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/cgroup', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const lines = text.split('\n');
+  const line = lines.find((entry) => entry.includes(':name=systemd:')) ?? lines.find((entry) => entry.startsWith('0::'));
+  return line?.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
+}

@@ -1,6 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { USHER } from '../helpers/usher.js';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eventually, killRun, startUsher, USHER } from '../helpers/usher.js';
 
 // util-linux `script` runs usher in a real pseudo-terminal, as the session leader that owns it,
 // which is what `docker run -it IMAGE usher -- bash` gives usher.
@@ -86,8 +89,47 @@ describe('interactive use through a real pseudo-terminal', () => {
     const screen = term.screen();
     expect(screen).not.toContain('no job control');
     expect(screen).not.toContain('cannot set terminal process group');
-    expect(screen).toContain('"terminal":"handed to the app"');
+    expect(screen).toContain('terminal="handed to the app"'); // text: stderr is the terminal
     // The terminal's signals went to the job, never through usher.
     expect(screen).not.toMatch(/SIG(INT|TSTP) received/);
   });
+
+  it('prints nothing after the prompt: its lines come before the app starts, then nothing at info until the app exits', async () => {
+    // Another usher holds the state directory, so this one has a warning to say: before the prompt too.
+    const dir = mkdtempSync(path.join(tmpdir(), 'usher-tty-'));
+    const holder = startUsher(['--state-dir', dir, '--', 'sleep', '60']);
+    try {
+      await eventually(() => existsSync(path.join(dir, 'state.json')), 'the other usher\'s state');
+      await interactiveRun(dir);
+    } finally {
+      await killRun(holder);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** usher with a terminal, as `docker run -it`: bash, an orphan, then exit 3; what the screen shows of usher. */
+async function interactiveRun(dir: string): Promise<void> {
+  const term = interactive(`${USHER} --state-dir ${dir} -- bash --norc --noprofile -i`);
+  await term.waitFor('PROMPT> ');
+  // An orphan: the subshell exits, its sleep goes to usher, which reaps it (a line at info
+  // anywhere else). Gone from /proc, it was reaped, and whatever usher said about it is out.
+  term.type('(sleep 0.2 & echo orphan=$!)\n');
+  await term.waitFor('\r\norphan=');
+  const orphan = Number(await eventually(() => /\r\norphan=(\d+)/.exec(term.screen())?.[1], 'the orphan\'s pid'));
+  await eventually(() => !existsSync(`/proc/${orphan}`), 'the orphan reaped');
+  term.type('echo after-$((1+1))\n');
+  await term.waitFor('after-2\r\n');
+  await term.waitFor('PROMPT> ', 3);
+  term.type('exit 3\n');
+  expect(await term.exited).toBe(3);
+  const screen = term.screen();
+  const prompt = screen.indexOf('PROMPT> ');
+  // usher's lines after the first prompt, in either format: only the exit.
+  const after = screen.slice(prompt).split(/\r?\n/).filter((line) => line.includes('usher: ') || line.includes('"name":"usher"'));
+  expect(after).toEqual([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}usher: app exited code=3 exitCode=3$/)]);
+  expect(screen.slice(0, prompt)).toMatch(/ INFO {2}usher: usher started .*terminal="handed to the app"/);
+  expect(screen.slice(0, prompt)).toMatch(/ WARN {2}usher: state in \S+: \S+ is held by usher pid \d+/);
+  // ... and that one only once bash was done: after its last prompt and its `exit`.
+  expect(screen.lastIndexOf('usher: app exited')).toBeGreaterThan(screen.lastIndexOf('exit 3'));
+}

@@ -95,6 +95,6 @@ describe('graceful stop', () => {
     await run.waitForLog('drain defaults to 5s');
     const warning = await run.waitForLog('exceed the kubernetes stop budget of 30s');
     expect(warning.level).toBe('warn');
-    expect(run.logs.find((line) => line.msg === 'usher started')?.drain).toBe('5s');
+    expect(run.logs.find((line) => line.msg === 'app started')?.drain).toBe('5s');
   });
 });

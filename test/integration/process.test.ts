@@ -52,7 +52,7 @@ describe('what the app inherits', () => {
     const child = spawn(USHER, ['--', 'sleep', '30'], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (text: Buffer) => (stderr += text.toString()));
-    const app = Number(await eventually(() => /"pid":(\d+),"msg":"app started"/.exec(stderr)?.[1], 'app started'));
+    const app = Number(await eventually(() => /"pid":(\d+),.*"msg":"app started"/.exec(stderr)?.[1], 'app started'));
     try {
       expect(readdirSync(`/proc/${app}/fd`).sort()).toEqual(['0', '1', '2']);
     } finally {
@@ -85,8 +85,6 @@ describe('what the app inherits', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'usher-cwd-'));
     const run = startUsher(['--', 'sleep', '30'], { cwd: dir });
     runs.current = run;
-    const started = await run.waitForLog('usher started');
-    expect(started).toBeDefined();
     const app = (await run.waitForLog('app started')).pid as number;
     expect(readlinkSync(`/proc/${app}/cwd`)).toBe(dir);
     await eventually(() => readlinkSync(`/proc/${run.pid}/cwd`) === '/', 'usher to leave its start directory');

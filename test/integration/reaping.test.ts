@@ -63,7 +63,7 @@ describe('as PID 1 in a real PID namespace', () => {
     const exit = await run.exited;
     expect(run.stdout).toContain('usher-pid=1\n');
     expect(run.stdout).toContain('zombies=0\n');
-    expect(run.logs.some((line) => line.msg === 'usher started' && line.role === 'pid1')).toBe(true);
+    expect(run.logs.some((line) => line.msg === 'app started' && line.role === 'pid1')).toBe(true);
     expect(exit.code).toBe(0);
   });
 

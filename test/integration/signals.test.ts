@@ -69,7 +69,7 @@ describe('signal forwarding', () => {
   it('never opens the Node inspector on SIGUSR1: it forwards it', async () => {
     const run = start(['--', 'node', RECORDER]);
     await run.waitForStdout('ready');
-    await run.waitForLog('usher started');
+    await run.waitForLog('app started');
     for (let i = 0; i < 3; i += 1) {
       run.kill('SIGUSR1');
       await run.waitForStdout(new RegExp(`(SIGUSR1\\n[^]*){${i + 1}}`));

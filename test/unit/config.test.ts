@@ -56,7 +56,7 @@ describe('signals', () => {
 describe('configuration from flags and USHER_* variables', () => {
   it('has defaults', () => {
     const c = config(['--', 'app']);
-    expect(c).toMatchObject({ command: ['app'], singleChild: false, drainMs: 0, drainSource: 'default', graceMs: 10_000, stopSignal: undefined, logLevel: 'info', logFormat: 'json' });
+    expect(c).toMatchObject({ command: ['app'], singleChild: false, drainMs: 0, drainSource: 'default', graceMs: 10_000, stopSignal: undefined, logLevel: 'info', logFormat: 'auto' });
   });
 
   it('reads every variable of the table', () => {
