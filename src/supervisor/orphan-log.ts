@@ -16,8 +16,8 @@ export interface OrphanLog {
 /**
  * Each reaped orphan at debug; at info (warn with -w) one line with the count, at once when
  * none was said in the last second, else when the second is up, with every orphan reaped since.
+ * `total` adds the orphans it is given to the running count (/metrics) and returns it.
  */
-/** `total` adds the orphans it is given to the running count (/metrics) and returns it. */
 export function createOrphanLog(log: Logger, level: 'info' | 'warn', total: (added: number) => number): OrphanLog {
   let count = 0;
   let pids: number[] = [];

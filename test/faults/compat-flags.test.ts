@@ -101,7 +101,7 @@ describe('what the flags mean, done', () => {
     await usher.exited; // the parent, not usher
     await usher.waitForLog('SIGTERM received: not ready from now on');
     await usher.waitForStdout('SIGTERM\n');
-    const exiting = await usher.waitForLog('exiting');
+    const exiting = await usher.waitForLog('app exited');
     expect(exiting.exitCode).toBe(0);
     await eventually(() => !processExists(usherPid), 'usher to exit', 10_000);
   });
@@ -118,7 +118,7 @@ describe('what the flags mean, done', () => {
     expect(processExists(usherPid)).toBe(true);
     expect(usher.stdout).not.toContain('SIGTERM');
     process.kill(usherPid, 'SIGTERM');
-    await usher.waitForLog('exiting');
+    await usher.waitForLog('app exited');
     await eventually(() => !processExists(usherPid), 'usher to exit', 10_000);
   });
 
@@ -148,7 +148,7 @@ describe('what the flags mean, done', () => {
     const usher = start([...flags, '--', 'node', PREFORK], env);
     await usher.waitForStdout('parent ready');
     await usher.waitForStdout('worker ready');
-    expect((await usher.waitForLog('usher started')).signals).toMatch(/^process group/);
+    expect((await usher.waitForLog((line) => typeof line.signals === 'string')).signals).toMatch(/^process group/);
     usher.kill('SIGHUP');
     await usher.waitForStdout('parent SIGHUP\n');
     await usher.waitForStdout('worker SIGHUP\n');
@@ -180,7 +180,7 @@ describe('what the flags mean, done', () => {
   it('DUMB_INIT_SETSID=0 is said at debug, and signals go to the app alone', async () => {
     const usher = start(['-v', '--', 'node', RECORDER], { DUMB_INIT_SETSID: '0' });
     await usher.waitForStdout('ready');
-    expect((await usher.waitForLog('usher started')).signals).toBe('app only (DUMB_INIT_SETSID=0)');
+    expect((await usher.waitForLog((line) => typeof line.signals === 'string')).signals).toBe('app only (DUMB_INIT_SETSID=0)');
     expect((await usher.waitForLog(/^DUMB_INIT_SETSID=0/)).level).toBe('debug');
   });
 

@@ -45,7 +45,7 @@ async function preforkReady(run: Run): Promise<{ parent: number; worker: number 
 
 /** The `signals` field of the start-up line: which scope and why. */
 async function scopeLine(run: Run): Promise<unknown> {
-  return (await run.waitForLog('usher started')).signals;
+  return (await run.waitForLog((line) => typeof line.signals === 'string')).signals;
 }
 
 /**

@@ -77,7 +77,7 @@ describe('the app starts with a clean signal state: nothing ignored, nothing blo
     const { screen, code } = await inPty(`exec ${USHER} -- ${STATUS.join(' ')}`);
     expect(code, screen).toBe(0);
     // That path was taken: usher says so in its start-up line, on the terminal.
-    expect(screen).toContain('"terminal":"handed to the app"');
+    expect(screen).toContain('terminal="handed to the app"'); // text: stderr is the terminal
     expect(signalState(screen.replace(/\r/g, ''))).toEqual(CLEAN);
   });
 });
@@ -104,7 +104,7 @@ describe('the app starts clean when usher itself inherited ignored and blocked s
     // perl execs usher, so usher keeps the pid that leads the terminal's session.
     const { screen, code } = await inPty(`exec perl ${DIRTY} ${USHER} -- ${STATUS.join(' ')}`);
     expect(code, screen).toBe(0);
-    expect(screen).toContain('"terminal":"handed to the app"');
+    expect(screen).toContain('terminal="handed to the app"'); // text: stderr is the terminal
     expect(signalState(screen.replace(/\r/g, ''))).toEqual(CLEAN);
   });
 });
