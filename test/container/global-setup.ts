@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { baseImage, buildBase, type BaseName } from './lib/bases.js';
@@ -35,7 +35,16 @@ async function canStart(env: PodmanEnv): Promise<void> {
   if (result.code !== 0) throw new Error(`container tests: podman cannot start a container here (exit ${result.code}):\n${result.stderr.trim()}\n(${SKIP_HINT})`);
 }
 
-const du = (file: string): number => Number(execFileSync('du', ['-sb', file], { encoding: 'utf8' }).split('\t')[0]);
+/**
+ * The bytes of the regular files under `file`: what a layer's tar must hold at least (du would
+ * count directories' blocks, which a tar does not store).
+ */
+function fileBytes(file: string): number {
+  const stat = lstatSync(file);
+  if (stat.isFile()) return stat.size;
+  if (!stat.isDirectory()) return 0;
+  return readdirSync(file).reduce((sum, name) => sum + fileBytes(path.join(file, name)), 0);
+}
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
@@ -59,7 +68,7 @@ async function build(env: PodmanEnv): Promise<ContainerContext> {
   const layer = await timed(`npm install -g --offline ${path.basename(packed.tarball)}`, () => installLayer(env, packed));
   const images = {} as Record<BaseName, UsherImage>;
   for (const base of BASES) images[base] = await timed(`usher image on ${base}`, () => buildUsherImage(env, base, layer, packed, node));
-  const layerBytes = { node: du(node), usher: du(path.join(layer, `usr/local/lib/node_modules/${packed.name}`)) };
+  const layerBytes = { node: fileBytes(node), usher: fileBytes(path.join(layer, `usr/local/lib/node_modules/${packed.name}`)) };
   console.log(`container set-up: ${packed.name}@${packed.version}: tarball ${mb(packed.size)}, installed ${mb(layerBytes.usher)}; node ${mb(layerBytes.node)}`);
   for (const image of Object.values(images)) {
     console.log(`container set-up: ${image.image} ${mb(image.size)}: ${image.from} ${mb(image.fromSize)} + ${mb(image.size - image.fromSize)}`);

@@ -3,9 +3,9 @@ import { eventually, exec, image, inspect, podmanCall, SKIP, start } from './lib
 
 // The image's HEALTHCHECK, as Docker and podman run it: a command in the container. podman's
 // timer needs systemd, absent here: --health-interval disable, and the test runs each check
-// with `podman healthcheck run`, exit 0 healthy, 1 unhealthy.
-// With `usher-probe --docker ready` (0 or 1 only, the cause on stdout) this is the one line to change.
-const HEALTH_CMD = 'usher-probe ready';
+// with `podman healthcheck run`, exit 0 healthy, 1 unhealthy. `--docker`: 0 or 1 only (Docker
+// reserves 2), the cause on stdout, which the health log keeps.
+const HEALTH_CMD = 'usher-probe --docker ready';
 
 describe.skipIf(SKIP)('podman healthcheck run with usher-probe', () => {
   it('is unhealthy while usher\'s readiness check fails, healthy once it passes', async () => {
@@ -22,6 +22,8 @@ describe.skipIf(SKIP)('podman healthcheck run with usher-probe', () => {
     expect({ code: probe.code, said: probe.stderr }).toMatchObject({ code: 1, said: expect.stringMatching(/^not ready: /) });
     const unhealthy = await podmanCall(['healthcheck', 'run', app.name]);
     expect({ code: unhealthy.code, said: unhealthy.stdout.trim() }).toEqual({ code: 1, said: 'unhealthy' });
+    // What the probe said is in the health log, where `docker inspect` users look.
+    expect(await inspect(app.name, '{{range .State.Health.Log}}{{.ExitCode}} {{.Output}}|{{end}}')).toMatch(/^1 not ready: /);
 
     expect((await exec(app.name, ['node', '-e', "require('fs').writeFileSync('/tmp/app-ready', '')"])).code).toBe(0);
     const readyIn = Date.now();
