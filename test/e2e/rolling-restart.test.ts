@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findHaproxy, startHaproxy, type Backend, type Haproxy } from './haproxy/haproxy.js';
+import { findHaproxy, freePorts, startHaproxy, type Backend, type Haproxy } from './haproxy/haproxy.js';
 import { startLoad, type Load, type LoadResult } from './haproxy/load.js';
 import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 
@@ -21,23 +20,6 @@ const INTER_MS = 100;
 const CONCURRENCY = 20;
 const MAX_REQUESTS = 60_000;
 const WAIT_MS = 15_000;
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve());
-      });
-    }
-    return servers.map((server) => (server.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
-}
 
 /** Polls an outside condition (HAProxy's view of a server) every 20 ms, bounded. */
 async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> {
