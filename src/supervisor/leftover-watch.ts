@@ -1,16 +1,33 @@
 import { SIG } from '../config/signals.js';
 import { sendSignal } from '../process/group.js';
-import { allProcesses, listChildren, readStat, type ProcStat } from '../sys/proc.js';
+import { allProcesses, childrenListsReadable, listChildren, processTree, readStat, type ProcStat } from '../sys/proc.js';
 
 const POLL_MS = 100;
 
 /**
- * What is left of the app once it has exited: the live members of its process group, and every
- * live process below usher but for usher's own helpers (init scripts, checks): daemons that
- * left the group with setsid, the orphans usher adopted as subreaper, and their children. One
- * /proc scan finds all of them. Without /proc, only the group can be asked (kill(-pgid, 0)).
+ * What is left of the app once it has exited: every live process below usher but for usher's
+ * own helpers (init scripts, checks) and their trees: what is left of the app's group, daemons
+ * that left it with setsid, the orphans usher adopted as subreaper, and their children. The
+ * kernel's children lists give the tree without reading every process of the machine; the rest
+ * of /proc is read only while the app's group still has a member (which, should usher not be a
+ * subreaper, may live outside its tree). Without /proc, only the group can be asked.
  */
 export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
+  const children = listChildren();
+  if (children === undefined || !childrenListsReadable()) return scanAll(pgid, own);
+  const found = new Map<number, Leftover>();
+  for (const pid of processTree(children.filter((child) => !own.has(child)))) {
+    const stat = readStat(pid);
+    if (stat && isLive(stat)) found.set(pid, stat);
+  }
+  if (pgid !== undefined && sendSignal(-pgid, 0)) {
+    for (const stat of allProcesses() ?? []) if (stat.pgrp === pgid && isLive(stat)) found.set(stat.pid, stat);
+  }
+  return [...found.values()];
+}
+
+/** The same from one read of every process: no children lists (an old kernel), or no /proc at all. */
+function scanAll(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
   const processes = allProcesses();
   if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [{ pid: pgid, pgrp: pgid }] : [];
   const children = new Map<number, ProcStat[]>();

@@ -70,6 +70,11 @@ export function childrenByParent(): number[] | undefined {
   return allProcesses()?.filter((stat) => stat.ppid === process.pid).map((stat) => stat.pid);
 }
 
+/** Whether the kernel keeps children lists (CONFIG_PROC_CHILDREN), which processTree walks. */
+export function childrenListsReadable(): boolean {
+  return existsSync(`/proc/self/task/${process.pid}/children`);
+}
+
 /** `pid` and all its descendants, from the kernel's children lists (every thread's). */
 export function processTree(roots: readonly number[]): number[] {
   const found: number[] = [];
