@@ -94,10 +94,9 @@ export function supervise(options: SuperviseOptions): Supervisor {
   function perform(effect: Effect): void {
     switch (effect.type) {
       case 'spawnApp':
-        app = startApp(options, adapters, ownChildren, queue.dispatch);
+        app = startApp(options, adapters, ownChildren, queue.dispatch, (started) => (guardian = guard(started, options, ownChildren, log)));
         if (!app) return;
         adapters.ports?.start(); // after `app` is set: the ports belong to its tree
-        guardian = guard(app, options, ownChildren, log);
         return;
       case 'signalApp':
       case 'signalOrphans':
@@ -185,7 +184,7 @@ function listenToSignals(options: SuperviseOptions, dispatch: ReturnType<typeof 
 }
 
 /** The spawnApp effect: the app started and watched, or the spawn's failure reported. */
-function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Set<number>, dispatch: ReturnType<typeof createEventQueue>['dispatch']): AppHandle | undefined {
+function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Set<number>, dispatch: ReturnType<typeof createEventQueue>['dispatch'], guard: (app: AppHandle) => void): AppHandle | undefined {
   const { config } = options;
   const spawned = spawnApp({
     command: config.command, singleChild: config.singleChild, tty: options.tty, cwd: options.cwd,
@@ -198,6 +197,8 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
   }
   const { app } = spawned;
   ownChildren.add(app.pid);
+  // Before anything says the app runs: from the first word of it on, the app dies with usher.
+  guard(app);
   adapters.counters.appStarted();
   if (options.tty) options.terminalHeld(true);
   app.onExit((exit) => {
