@@ -32,9 +32,13 @@ if [ ! -x "$dir/bin/node" ]; then
   got=sha512-$(node -e "process.stdout.write(require('node:crypto').createHash('sha512').update(require('node:fs').readFileSync(process.argv[1])).digest('base64'))" "$tgz")
   [ "$got" = "$integrity" ] || fail "sha512 is $got, not the pinned $integrity"
   mkdir "$tmp/node"
-  tar -xzf "$tgz" -C "$tmp/node" --strip-components=1 package/bin/node
+  # -m stamps it now: the tarball's made-up 1985 mtime would keep usher from trusting its flags
+  # (dist/node-flags vouches only for a node dated after the first one with --disable-sigusr1).
+  tar -xzmf "$tgz" -C "$tmp/node" --strip-components=1 package/bin/node
   [ "$("$tmp/node/bin/node" -v)" = "v$version" ] || fail "its bin/node is not v$version"
   # A run that got there first wins; this one's copy is then dropped with $tmp.
   mv -T "$tmp/node" "$dir" 2>/dev/null || [ -x "$dir/bin/node" ] || fail "cannot move it to $dir"
 fi
+# A copy cached by an earlier version of this script kept that 1985 mtime.
+[ -n "$(find "$dir/bin/node" -newermt 2025-01-01)" ] || touch "$dir/bin/node"
 printf '%s\n' "$dir/bin"

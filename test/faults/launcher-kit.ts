@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { loadLibc, type Libc } from '../../src/sys/libc.js';
 import { descendants, ROOT } from '../helpers/usher.js';
@@ -64,6 +64,15 @@ export function hasFlag(node: string): boolean {
   const asked = spawnSync(node, ['-p', `process.allowedNodeEnvironmentFlags.has('${FLAG}')`], { encoding: 'utf8', env: { PATH: process.env.PATH } });
   if (asked.status !== 0) throw new Error(`${node} -p failed: ${asked.stderr}`);
   return asked.stdout.trim() === 'true';
+}
+
+/**
+ * Whether usher's record grants that node the flag: it has it and its mtime is not before 2025,
+ * when the first releases with it came out (an older mtime is a made-up one, as npm's tarballs
+ * carry, and says nothing about which node is there).
+ */
+export function earnsFlag(node: string): boolean {
+  return hasFlag(node) && statSync(realpathSync(node)).mtimeMs >= Date.UTC(2025, 0, 1);
 }
 
 export function versionOf(node: string): string {

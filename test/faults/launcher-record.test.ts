@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unshareArgs } from '../helpers/namespaces.js';
 import { ROOT } from '../helpers/usher.js';
-import { age, copyPackage, FLAG, hasFlag, mtimeNs, nodeOnPath, run, stamp, type Finished } from './launcher-kit.js';
+import { age, copyPackage, earnsFlag, FLAG, hasFlag, mtimeNs, nodeOnPath, run, stamp, type Finished } from './launcher-kit.js';
 
 // The launcher passes --disable-sigusr1 only on the word of a record in dist/node-flags, and an
 // older Node exits 9 on that flag: no record that is stale, foreign, broken or unwritable may
@@ -14,7 +14,10 @@ import { age, copyPackage, FLAG, hasFlag, mtimeNs, nodeOnPath, run, stamp, type 
 // not hold could be believed.
 
 const REAL_NODE = nodeOnPath();
-const FLAG_NODE = hasFlag(REAL_NODE);
+/** Whether the record grants the node on PATH the flag (its mtime counts: see earnsFlag). */
+const FLAG_NODE = earnsFlag(REAL_NODE);
+/** Whether a fresh copy of it, dated now, is granted it. */
+const FLAG_COPY = hasFlag(REAL_NODE);
 /** Prints usher's own argv, one per line: what the launcher exec'd. */
 const SHOW_ARGV = ['--', 'sh', '-c', 'tr "\\0" "\\n" < /proc/$PPID/cmdline'];
 /** npm's tarballs date every file 1985-10-26T08:15:00Z, as `tar x` leaves them. */
@@ -90,7 +93,7 @@ describe('the record usher writes', () => {
     expect(readdirSync(dist)).not.toContain('node-flags');
     age(node);
     expect((await run(usher, ['--', 'true'], env)).code).toBe(0);
-    expect(readFileSync(recordOf(node), 'utf8')).toBe(`${FLAG_NODE ? FLAG : 'none'}\n${node}\n`);
+    expect(readFileSync(recordOf(node), 'utf8')).toBe(`${FLAG_COPY ? FLAG : 'none'}\n${node}\n`);
   });
 
   it('(control) one that holds in every respect is believed: the flag reaches the node, and the older one refuses it', async () => {

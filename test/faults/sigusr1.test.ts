@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSyn
 import { constants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { copyPackage, FLAG, hasFlag, killTree, listensOn, nodeOnPath, run, versionOf } from './launcher-kit.js';
+import { copyPackage, earnsFlag, FLAG, killTree, listensOn, nodeOnPath, run, versionOf } from './launcher-kit.js';
 
 // A SIGUSR1 that lands while usher starts, 0 to 100 ms after the exec of bin/usher, many times.
 // Node opens its inspector on 127.0.0.1:9229 for a SIGUSR1 that nothing else handles; on Node
@@ -60,7 +60,7 @@ beforeAll(async () => {
   // and by the directory's mtime) cannot go stale because something else changed /usr/bin.
   node = nodeOnPath();
   nodeFile = realpathSync(node);
-  flagNode = hasFlag(node);
+  flagNode = earnsFlag(node);
   mkdirSync(path.join(root, 'node-bin'));
   symlinkSync(node, path.join(root, 'node-bin/node'));
   mkdirSync(path.join(root, 'state'));
