@@ -12,13 +12,14 @@ import { guardStdio } from './log/stdio-guard.js';
 import { nodeOptionsAppliedToUsher } from './process/app-env.js';
 import type { SignalIntake } from './process/signal-intake.js';
 import { checkStopBudget } from './platform/stop-budget.js';
-import { resolveSignalScope, type SignalScope } from './process/signal-scope.js';
+import { resolveSignalScope, type ScopeChoice } from './process/signal-scope.js';
 import { prepareTtyHandover, type TtyHandover } from './process/tty.js';
 import { checkReloadPaths } from './reload/watcher.js';
 import { statePublisher } from './supervisor/state-publisher.js';
 import { supervise, type Supervisor } from './supervisor/supervise.js';
 import { STALE_NAME, USHER_NAME } from './state/schema.js';
 import { loadLibc, type Libc } from './sys/libc.js';
+import { closeDescriptor } from './sys/fd.js';
 import { listenTcp } from './sys/listen.js';
 
 declare const USHER_VERSION: string;
@@ -40,7 +41,7 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   const log = createLogger(config.logLevel, resolveLogFormat(config.logFormat, () => !(libc instanceof Error) && libc.isTerminal(2)), () => appHoldsTerminal);
   const initScripts = listInitScriptsOrExit(config, log);
   checkReloadPathsOrExit(config);
-  const signalScope = resolveSignalScope(config.signals, config.signalsWhere, config.command, env.PATH, process.cwd());
+  const scopeChoice = resolveSignalScope(config.signals, config.signalsWhere, config.command, env.PATH, process.cwd());
 
   // 3. The process: child subreaper unless PID 1, nothing inherited that could leak into the app,
   //    the terminal handed over when interactive, the HTTP server's socket bound (a port in use
@@ -67,12 +68,11 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
   let servicesStarted = false;
   const startServices = (appPid?: number): void => {
     servicesStarted = true;
-    logStart(log, { config, libc, tty, initScripts, signalScope, appPid });
-    checkStopBudget({ platform: config.platform, drainMs: config.drainMs, graceMs: config.graceMs, log, envPath: env.PATH, runOwn: supervisor!.runOwn });
+    logStart(log, { config, libc, tty, initScripts, scopeChoice, appPid });
     if (config.http) startHttp(config.http, httpFd, log, { state: () => supervisor!.state(), stateFile: () => supervisor!.stateFile(), metrics: () => supervisor!.metrics() });
   };
   supervise({
-    config, log, libc: libc instanceof Error ? undefined : libc, tty, signalScope: signalScope.scope, initScripts, cwd, env, signals, publish,
+    config, log, libc: libc instanceof Error ? undefined : libc, tty, signalScope: scopeChoice.scope, initScripts, cwd, env, signals, publish,
     started: (running) => {
       supervisor = running;
       if (initScripts.length > 0 || tty) startServices();
@@ -82,6 +82,8 @@ export function main(argv: readonly string[], env: NodeJS.ProcessEnv, signals: S
       process.chdir('/'); // keep no directory of the app's busy (umounts, volume swaps)
       if (servicesStarted) log.info({ pid }, 'app started');
       else startServices(pid);
+      // Once the app runs, whatever came before it: under systemd this asks systemctl, which the app need not wait for.
+      checkStopBudget({ platform: config.platform, drainMs: config.drainMs, graceMs: config.graceMs, log, envPath: env.PATH, runOwn: supervisor!.runOwn });
     },
   });
 }
@@ -125,9 +127,15 @@ function bindHttpOrExit(http: HttpConfig): number {
 
 /** After the app started, a failure to serve probes is logged, never fatal. */
 function startHttp(address: HttpAddress, fd: number | undefined, log: Logger, source: Pick<Supervisor, 'state' | 'stateFile' | 'metrics'>): void {
-  import('./http/server.js')
-    .then(({ startHttpServer }) => startHttpServer({ address, fd, ...source, log }))
-    .catch((error: unknown) => log.error({ err: error, address: `${address.host}:${address.port}` }, 'HTTP server could not start; the app keeps running'));
+  const failed = (error: unknown): void => log.error({ err: error, address: `${address.host}:${address.port}` }, 'HTTP server could not start; the app keeps running');
+  import('./http/server.js').then(
+    ({ startHttpServer }) => startHttpServer({ address, fd, ...source, log }).catch(failed),
+    (error: unknown) => {
+      // Nothing took the bound socket: closed, so that probes are refused rather than left hanging in its backlog.
+      if (fd !== undefined) closeDescriptor(fd);
+      failed(error);
+    },
+  );
 }
 
 function checkReloadPathsOrExit(config: Config): void {
@@ -189,7 +197,7 @@ interface StartLine {
   readonly libc: Libc | Error;
   readonly tty: TtyHandover | undefined;
   readonly initScripts: readonly InitScript[];
-  readonly signalScope: SignalScope;
+  readonly scopeChoice: ScopeChoice;
   /** The app's pid when it runs already: the line is then "app started". */
   readonly appPid: number | undefined;
 }
@@ -205,12 +213,15 @@ function logStart(log: Logger, start: StartLine): void {
   log.info({ ...(start.appPid === undefined ? {} : { pid: start.appPid }), ...startSummary(start) }, start.appPid === undefined ? 'usher started' : 'app started');
   for (const note of config.compatNotes) log.debug(note);
   if (config.drainSource === 'kubernetes') log.info('KUBERNETES_SERVICE_HOST is set: drain defaults to 5s (set --drain or USHER_DRAIN to change it)');
-  if (libc instanceof Error) log.warn({ error: libc.message }, 'koffi could not load: orphaned zombies will not be reaped; everything else works');
-  if (!procMounted()) log.warn('/proc is not mounted: usher cannot reap orphans, tell whose a listening port is (any listener counts), nor find what the app left behind; the app runs, and usher exits with it');
+  if (libc instanceof Error) {
+    log.warn({ error: libc.message }, 'koffi could not load: usher runs degraded: no orphan reaping, no subreaper, no guardian (a SIGKILLed usher leaves the app running), no TTY hand-over, no state lock, and the --http port is bound only after the app started');
+    if (config.parentDeathSignal !== undefined) log.warn(`-p/--parent-death-signal ${signalName(config.parentDeathSignal)} does nothing without koffi`);
+  }
+  if (!procMounted()) log.warn('/proc is not mounted: usher cannot reap orphans, tell whose a listening port is (any listener counts), nor find what the app left outside its process group; the app runs, and usher exits once its group is gone');
   if (nodeOptionsAppliedToUsher(process.env)) log.warn('NODE_OPTIONS also applied to usher\'s own Node: start usher through bin/usher so only the app gets it');
 }
 
-function startSummary({ config, tty, initScripts, signalScope }: StartLine): Record<string, unknown> {
+function startSummary({ config, tty, initScripts, scopeChoice }: StartLine): Record<string, unknown> {
   const readiness = readinessAdvice(config);
   return {
     version: USHER_VERSION,
@@ -218,7 +229,7 @@ function startSummary({ config, tty, initScripts, signalScope }: StartLine): Rec
     args: config.command.length - 1,
     role: process.pid === 1 ? 'pid1' : 'subreaper',
     platform: config.platform.name,
-    signals: `${signalScope.scope === 'app' ? 'app only' : 'process group'} (${signalScope.why})`,
+    signals: `${scopeChoice.scope === 'app' ? 'app only' : 'process group'} (${scopeChoice.why})`,
     drain: formatDuration(config.drainMs),
     grace: formatDuration(config.graceMs),
     readyPorts: config.readyPorts.length > 0 ? `${config.readyPorts.map((port) => `:${port}`).join(', ')} (from ${config.readyPortsSource === 'PORT' ? '$PORT' : config.readyPortsSource === 'env' ? 'USHER_READY_PORT' : '--ready-port'})` : 'none',

@@ -55,7 +55,8 @@ export function createChecks(options: ChecksOptions): Checks {
   async function runOnce(index: number): Promise<void> {
     const spec = options.specs[index]!;
     const began = Date.now();
-    const outcome = await runCheck(spec, { ...options.context, timeoutMs: timing.timeoutMs });
+    const run = runCheck(spec, { ...options.context, timeoutMs: timing.timeoutMs });
+    const outcome = await run.outcome;
     if (!running) return;
     const before = records[index]!;
     // An error's message may quote the real target: it is shown as the record's.
@@ -80,6 +81,8 @@ export function createChecks(options: ChecksOptions): Checks {
     // Until a check has decided (passing or failing), it runs every second at most: an app
     // that listens 200 ms after its start must not wait a whole interval to be ready.
     const next = status === 'unknown' ? Math.min(timing.intervalMs, FIRST_DECISION_EVERY_MS) : timing.intervalMs;
+    await run.released; // a body still coming (at most until the deadline): the run is not over
+    if (!running) return;
     timers.set(spec.id, setTimeout(() => void runOnce(index), next));
   }
 

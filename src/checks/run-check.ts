@@ -32,18 +32,31 @@ const OUTPUT_LIMIT = 4096;
 const BODY_PEEK = 1024;
 
 /** Runs one check once, within its timeout; never rejects: a check's own error is a failure. */
-export async function runCheck(spec: CheckSpec, context: CheckContext): Promise<CheckOutcome> {
+/**
+ * One run of a check: its outcome, and when it holds nothing any more (its connection closed).
+ * An HTTP check's outcome is its status, while the body may still be coming: the next run waits
+ * for `released` (at most the deadline), so a check never overlaps itself.
+ */
+export interface CheckRun {
+  readonly outcome: Promise<CheckOutcome>;
+  readonly released: Promise<void>;
+}
+
+export function runCheck(spec: CheckSpec, context: CheckContext): CheckRun {
   try {
     switch (spec.type) {
-      case 'cmd':
-        return await runCommand(spec.target, context);
+      case 'cmd': {
+        // Its whole process group is killed when the outcome is known: nothing is held after.
+        const outcome = runCommand(spec.target, context);
+        return { outcome, released: outcome.then(() => undefined) };
+      }
       case 'http':
-        return await runHttp(spec.target, context.timeoutMs);
+        return runHttp(spec.target, context.timeoutMs);
       case 'tcp':
-        return await runTcp(spec.target, context.timeoutMs);
+        return runTcp(spec.target, context.timeoutMs);
     }
   } catch (error) {
-    return { ok: false, result: `error: ${(error as Error).message}`, output: '', detail: '' };
+    return { outcome: Promise.resolve({ ok: false, result: `error: ${(error as Error).message}`, output: '', detail: '' }), released: Promise.resolve() };
   }
 }
 
@@ -115,25 +128,34 @@ function lazy<T>(id: 'node:http' | 'node:https' | 'node:net'): T {
  */
 type Attempt = (finish: (outcome: CheckOutcome) => void, released: () => void, meanwhile: (outcome: CheckOutcome) => void) => () => void;
 
-function underDeadline(timeoutMs: number, attempt: Attempt): Promise<CheckOutcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    let known: CheckOutcome | undefined;
-    const finish = (outcome: CheckOutcome): void => {
-      if (settled) return;
-      settled = true;
-      resolve(outcome);
-    };
-    let abort = (): void => undefined;
-    const timer = setTimeout(() => {
-      finish(known ?? { ok: false, result: `timeout after ${formatDuration(timeoutMs)}`, output: '', detail: '' });
-      abort();
-    }, timeoutMs);
-    abort = attempt(finish, () => clearTimeout(timer), (outcome) => (known = outcome));
-  });
+function underDeadline(timeoutMs: number, attempt: Attempt): CheckRun {
+  let finish = (_outcome: CheckOutcome): void => undefined;
+  let release = (): void => undefined;
+  const outcome = new Promise<CheckOutcome>((resolve) => (finish = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let known: CheckOutcome | undefined;
+  let abort = (): void => undefined;
+  const timer = setTimeout(() => {
+    finish(known ?? { ok: false, result: `timeout after ${formatDuration(timeoutMs)}`, output: '', detail: '' });
+    abort();
+    release();
+  }, timeoutMs);
+  const closed = (): void => {
+    clearTimeout(timer);
+    // Closed with nothing said (no answer, no error): that is its outcome, not a wait for the deadline.
+    finish(known ?? { ok: false, result: 'closed without an answer', output: '', detail: '' });
+    release();
+  };
+  try {
+    abort = attempt((result) => finish(result), closed, (result) => (known = result));
+  } catch (error) {
+    clearTimeout(timer);
+    throw error; // runCheck makes it the outcome
+  }
+  return { outcome, released };
 }
 
-function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
+function runHttp(url: string, timeoutMs: number): CheckRun {
   const { request } = url.startsWith('https:') ? lazy<typeof import('node:https')>('node:https') : lazy<typeof import('node:http')>('node:http');
   return underDeadline(timeoutMs, (finish, released, meanwhile) => {
     const req = request(url, { method: 'GET', agent: false, headers: { 'User-Agent': 'usher-check', Connection: 'close' } }, (response) => {
@@ -173,7 +195,7 @@ function runHttp(url: string, timeoutMs: number): Promise<CheckOutcome> {
   });
 }
 
-function runTcp(target: string, timeoutMs: number): Promise<CheckOutcome> {
+function runTcp(target: string, timeoutMs: number): CheckRun {
   const { connect } = lazy<typeof import('node:net')>('node:net');
   const separator = target.lastIndexOf(':');
   const host = target.slice(0, separator).replace(/^\[|\]$/g, '');

@@ -35,6 +35,8 @@ export function parseHttpAddress(text: string): HttpAddress {
   if (!match || port > 65535) throw new Error(`invalid address ${JSON.stringify(text)} (expected PORT or HOST:PORT, e.g. 8081 or 127.0.0.1:8081)`);
   const host = match[1] ?? (match[2] || '0.0.0.0');
   if (host === 'localhost') return { host: '127.0.0.1', port };
+  // fe80::1%eth0 is an IP to Node, but the socket usher binds at start takes no zone.
+  if (host.includes('%')) throw new Error(`invalid address ${JSON.stringify(text)}: an IPv6 zone (%${host.split('%')[1]}) is not supported; bind [::] or a global address`);
   if (isIP(host) === 0) throw new Error(`invalid address ${JSON.stringify(text)}: the host must be an IP address or localhost (usher does not resolve names)`);
   return { host, port };
 }
@@ -57,12 +59,12 @@ function tiniVerbosity(env: NodeJS.ProcessEnv): 'error' | 'warn' | 'info' | 'deb
   return levels[Math.max(0, Math.min(Number(text), levels.length - 1))];
 }
 
-/** Where --signals came from, with its value when it was given as such: `--signals app`, `USHER_SIGNALS=group`, `-g`. */
+/** Where --signals came from, with its value when it was given as such: `--signals app`, `USHER_SIGNALS=group`, `--group`. */
 function signalsWhere(signals: { value: string; where: string } | undefined): string {
   if (!signals) return 'default';
   if (signals.where === '--signals') return `--signals ${signals.value}`;
   if (signals.where === 'USHER_SIGNALS') return `USHER_SIGNALS=${signals.value}`;
-  return signals.where; // an alias: -g, TINI_KILL_PROCESS_GROUP
+  return signals.where; // an alias: --group (for -g too), TINI_KILL_PROCESS_GROUP
 }
 
 /** What made usher single-child, for the start-up log. */

@@ -18,7 +18,7 @@ export interface Config extends PortsConfig {
   readonly singleChild: boolean;
   /** --signals as given: resolved against COMMAND at start (process/signal-scope.ts). */
   readonly signals: 'app' | 'group' | 'auto';
-  /** Where --signals came from, for the start-up log: `USHER_SIGNALS`, `-g`, `TINI_KILL_PROCESS_GROUP`. */
+  /** Where --signals came from, for the start-up log: `--signals app`, `USHER_SIGNALS=group`, `--group`, `TINI_KILL_PROCESS_GROUP`. */
   readonly signalsWhere: string;
   /** Received signal -> signal sent to the app; 0 drops it. */
   readonly rewrite: ReadonlyMap<number, number>;
@@ -30,7 +30,7 @@ export interface Config extends PortsConfig {
   readonly exitMap: ReadonlyMap<number, number>;
   readonly http: HttpConfig | undefined;
   readonly logLevel: LogLevel;
-  /** auto: text when stderr is a terminal, json otherwise (decided at start, log/log-format.ts). */
+  /** auto: text when stderr is a terminal, json otherwise (decided at start, log/logger.ts). */
   readonly logFormat: LogFormat | 'auto';
   readonly platform: import('../platform/platform.js').Platform;
   readonly init: InitConfig;

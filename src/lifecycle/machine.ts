@@ -92,6 +92,8 @@ function onSpawned(state: State, pid: number, config: MachineConfig): Transition
     effects.push({ type: 'log', level: 'info', msg: `${signalName(signal)} held from before the start: forwarded`, fields: { scope: scope(config) } });
     effects.push(...signalApp(running, signal, config));
   }
+  // A Ctrl-Z held for the app stops usher too once the app has it, as one forwarded at once does.
+  if (state.heldSignals.some((signal) => JOB_CONTROL_STOPS.has(signal))) effects.push({ type: 'stopSelf' });
   return { state: running, effects };
 }
 

@@ -82,12 +82,22 @@ export function onTimer(state: State, name: 'drain' | 'grace', config: MachineCo
   return { state, effects: [] };
 }
 
+/**
+ * A stop the platform began (Heroku): it sent TERM to every process itself, and a second one is,
+ * to many apps, "stop now". A stop usher began (a failed init script, a liveness failure) is
+ * usher's to signal.
+ */
+function platformSignalled(state: State, config: MachineConfig): boolean {
+  return config.platformSignalsApp && state.forcedExitCode === null && state.stopSignal !== null;
+}
+
 export function beginStop(state: State, config: MachineConfig, effects: readonly Effect[]): Transition {
   const signal = state.stopSignal ?? SIG.TERM;
   const grace = formatDuration(config.graceMs);
   const send: Effect[] = [];
+  const signalled = platformSignalled(state, config);
   if (state.appPid !== null && !state.appExit) {
-    if (config.platformSignalsApp && state.forcedExitCode === null) {
+    if (signalled) {
       send.push({ type: 'log', level: 'info', msg: `the platform signals every process itself: not sending ${signalName(signal)} again; SIGKILL in ${grace}` });
     } else {
       send.push({ type: 'log', level: 'info', msg: `sending ${signalName(signal)} to the app; SIGKILL in ${grace}`, fields: { scope: scope(config) } });
@@ -97,7 +107,7 @@ export function beginStop(state: State, config: MachineConfig, effects: readonly
   // Init scripts get TERM, whatever the app's stop signal: they are shell scripts, not nginx.
   if (state.init.status === 'running') send.push({ type: 'signalInit', signal: SIG.TERM });
   // What usher adopted as subreaper (daemons that double-forked away) stops with the app.
-  send.push({ type: 'signalOrphans', signal: SIG.TERM, pgid: state.appPid });
+  if (!signalled) send.push({ type: 'signalOrphans', signal: SIG.TERM, pgid: state.appPid });
   return {
     state: { ...state, phase: 'stopping', stopReason: state.stopReason ?? `stopping: ${signalName(signal)} sent`, graceStarted: true, drainStartedAt: null },
     effects: [...effects, ...endDrain(state, config), { type: 'publish' }, ...send, { type: 'setTimer', name: 'grace', ms: config.graceMs }],
@@ -120,7 +130,7 @@ export function onAppExit(state: State, event: EventOf<'appExited'>, config: Mac
   // During a stop, what the stop signal could not reach (a daemon that was still the app's child,
   // in a session of its own) is adopted now: it gets its TERM before the grace ends. The app's
   // group is left to the stop signal's scope: under --signals app its members get SIGKILL only.
-  const stopping = state.graceStarted && !state.killSent && !config.platformSignalsApp;
+  const stopping = state.graceStarted && !state.killSent && !platformSignalled(state, config);
   const termLeftovers: Effect[] = stopping ? [{ type: 'signalLeftovers', signal: SIG.TERM, pgid: state.appPid, spareGroup: true }] : [];
   return {
     state: { ...exited, phase: 'stopping', exitCode: finalExitCode(exited, code, config), drainStartedAt: null },
@@ -135,6 +145,15 @@ export function onLeftoversCounted(state: State, live: number, config: MachineCo
   // Past the grace, whatever shows up (the children of a killed daemon, adopted now) goes at once.
   if (state.killSent) return { state, effects: [{ type: 'signalLeftovers', signal: SIG.KILL, pgid: state.appPid }] };
   if (state.graceStarted) return { state, effects: [] };
+  if (platformSignalled(state, config)) {
+    return {
+      state: { ...state, graceStarted: true },
+      effects: [
+        { type: 'log', level: 'info', msg: `${live} process(es) left of the app, signalled by the platform: SIGKILL in ${formatDuration(config.graceMs)}` },
+        { type: 'setTimer', name: 'grace', ms: config.graceMs },
+      ],
+    };
+  }
   return {
     state: { ...state, graceStarted: true },
     effects: [

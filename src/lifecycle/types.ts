@@ -1,5 +1,8 @@
 import type { Phase, PhaseMark } from './phases.js';
 
+/** Who a forwarded signal reaches: the app's process alone, or its whole process group. */
+export type SignalScope = 'app' | 'group';
+
 export type { Phase, PhaseMark };
 
 export type TimerName = 'drain' | 'grace';
@@ -18,7 +21,7 @@ export interface MachineConfig {
   readonly stopSignal: number | undefined;
   readonly singleChild: boolean;
   /** Where forwarded signals and the stop signal go: the app's process alone, or its process group. */
-  readonly signalScope: 'app' | 'group';
+  readonly signalScope: SignalScope;
   readonly exitMap: ReadonlyMap<number, number>;
   /** The platform signals every process itself (Heroku): never send the app a second stop signal. */
   readonly platformSignalsApp: boolean;

@@ -58,7 +58,8 @@ function writerFor(fd: number): Writer {
 
 function reopenNonBlocking(fd: number): number | undefined {
   try {
-    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
+    // O_NOCTTY: a terminal opened anew must not become usher's controlling one (a session leader has none yet).
+    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }

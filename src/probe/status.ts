@@ -94,7 +94,7 @@ function checkLines(checks: readonly CheckRecord[], now: number): string[] {
     const tail = check.output.split('\n').map(cleanLine).filter(Boolean).slice(-OUTPUT_LINES);
     for (const line of tail) lines.push(`      > ${line.slice(0, OUTPUT_WIDTH)}`);
     // A command's last line is in its tail already; an HTTP or TCP check's words are shown alone. Absent from older files.
-    const detail = check.lastDetail ?? '';
+    const detail = check.lastDetail;
     if (check.type !== 'cmd' && detail) lines.push(`      > ${printable(detail)}`);
   }
   return lines;

@@ -7,8 +7,11 @@ export interface Guardian {
   readonly pid: number;
   /** usher is ending as it should: the guardian exits without touching anything. */
   release(): void;
-  /** Reaps it if it has exited (usher started it with posix_spawn). */
-  collect(): void;
+  /**
+   * Reaps it if it has exited (usher started it with posix_spawn), once: its pid may then be
+   * another child's. True when that was before release(): the app is unguarded from then on.
+   */
+  collect(): boolean;
 }
 
 /**
@@ -40,6 +43,7 @@ export function startGuardian(libc: Libc, appPid: number, wholeGroup: boolean, e
     return undefined;
   }
   let open = true;
+  let reaped = false;
   return {
     pid: spawned.pid,
     release() {
@@ -48,6 +52,10 @@ export function startGuardian(libc: Libc, appPid: number, wholeGroup: boolean, e
       writeDescriptor(writeEnd, Buffer.from('done\n'));
       closeDescriptor(writeEnd);
     },
-    collect: () => void libc.reapIfExited(spawned.pid),
+    collect() {
+      if (reaped || libc.reapIfExited(spawned.pid) === undefined) return false;
+      reaped = true;
+      return open;
+    },
   };
 }

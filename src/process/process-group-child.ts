@@ -9,7 +9,7 @@ import { liveGroupMembers, sendSignal } from './group.js';
  * after escaping its process group (setsid, a double fork) is recognised by it once usher has
  * adopted it, and killed when its run is over.
  */
-export const RUN_ID = 'USHER_RUN_ID';
+const RUN_ID = 'USHER_RUN_ID';
 
 let runs = 0;
 /** Runs still going: what carries their id is not left over yet. */

@@ -1,12 +1,13 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import type { SignalScope } from '../lifecycle/types.js';
 import { findCommand } from './find-command.js';
 
 /** Shells whose scripts do not pass signals on to the commands they run without `exec`. */
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'mksh', 'busybox']);
 
-export interface SignalScope {
-  readonly scope: 'app' | 'group';
+export interface ScopeChoice {
+  readonly scope: SignalScope;
   /** Why, for the start-up log: `COMMAND is a shell script (#!/bin/sh)`. */
   readonly why: string;
 }
@@ -18,7 +19,7 @@ export interface SignalScope {
  * meaning for it (HUP kills gunicorn's and Puma's workers instead of reloading them, TERM loses
  * Celery's pool tasks).
  */
-export function resolveSignalScope(signals: 'app' | 'group' | 'auto', where: string, command: readonly string[], envPath: string | undefined, cwd: string): SignalScope {
+export function resolveSignalScope(signals: 'app' | 'group' | 'auto', where: string, command: readonly string[], envPath: string | undefined, cwd: string): ScopeChoice {
   if (signals !== 'auto') return { scope: signals, why: where };
   const name = command[0];
   if (name === undefined) return { scope: 'group', why: 'no app' };

@@ -21,13 +21,19 @@ export class Reaper {
 
   /**
    * One pass; repeats while it finds zombies, since SIGCHLDs coalesce during a burst. `complete`
-   * is false when the children could not be listed: the caller tries again later.
+   * is false when the children could not be listed (no /proc): the caller tries again later.
+   * `leftGroup`, the app's process group once the app itself was collected, is then reaped by
+   * group: none of its members is a child Node or usher waits for by pid, and without this its
+   * zombies would keep the group alive to a signal, and usher waiting for it, for ever.
    */
-  reap(): { readonly reaped: Reaped[]; readonly complete: boolean } {
+  reap(leftGroup?: number): { readonly reaped: Reaped[]; readonly complete: boolean } {
     const reaped: Reaped[] = [];
     for (;;) {
       const children = listChildren();
-      if (!children) return { reaped, complete: false };
+      if (!children) {
+        for (let got = leftGroup && this.libc.reapFromGroup(leftGroup); got; got = this.libc.reapFromGroup(leftGroup!)) reaped.push(got);
+        return { reaped, complete: false };
+      }
       let found = 0;
       for (const pid of children) {
         if (this.isOwnChild(pid)) continue;

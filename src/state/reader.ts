@@ -73,7 +73,7 @@ export function probeLine(kind: ProbeKind, state: StateFile, now = Date.now()): 
   if (!reason) return { code, line: label.not };
   const since = state.reasonSince > 0 ? ` for ${formatElapsed(Math.max(0, wholeSeconds(now) - wholeSeconds(state.reasonSince)))}` : '';
   // Absent from files of older ushers: same version, a field fewer.
-  const detail = state[DETAIL_FIELD[kind]] ?? '';
+  const detail = state[DETAIL_FIELD[kind]];
   return { code, line: `${label.not}: ${reason}${since}${detail ? `; ${detail}` : ''}` };
 }
 
@@ -126,7 +126,12 @@ function parseState(text: string): StateFile | number | 'invalid' {
   // Absent from files of older ushers; when there, a string (the sh twin checks the same).
   const detailsOk = Object.values(DETAIL_FIELD).every((key) => record[key] === undefined || typeof record[key] === 'string');
   if (!countsOk || !codesOk || !reasonsOk || !detailsOk || !isCount(record.usherPid) || record.usherPid === 0) return 'invalid';
-  return value as StateFile;
+  // An older usher's file has no details: '' (none said), as this one writes when there is nothing.
+  const detail = (key: string): string => (typeof record[key] === 'string' ? record[key] : '');
+  const checks = Array.isArray(record.checks)
+    ? record.checks.map((check: unknown) => (typeof check === 'object' && check !== null && typeof (check as { lastDetail?: unknown }).lastDetail !== 'string' ? { ...check, lastDetail: '' } : check))
+    : record.checks;
+  return { ...record, startupDetail: detail('startupDetail'), readyDetail: detail('readyDetail'), liveDetail: detail('liveDetail'), checks } as unknown as StateFile;
 }
 
 function isCount(value: unknown): value is number {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { lockExclusively } from '../sys/fd.js';
 import { LOCK_FILE } from './schema.js';
 
-export type Claim = { readonly dir: string } | { readonly dir: string; readonly heldBy: string; readonly instead: string };
+export type Claim = { readonly dir: string } | { readonly dir: string; readonly heldBy: string };
 
 /**
  * One usher per state directory: two (two Procfile lines under foreman, both on the default
@@ -11,8 +11,8 @@ export type Claim = { readonly dir: string } | { readonly dir: string; readonly 
  * first holds a lock on `usher.lock` (flock: the kernel releases it when that usher dies, however
  * it dies); a second finds it held and uses a directory of its own inside, named by its pid.
  * The lock's descriptor stays open for usher's life. Where the lock cannot be taken at all
- * (no libc, an unwritable directory), the directory is used as it is: the writer reports
- * what fails.
+ * (no libc, an unwritable directory, a file system without locks), the directory is used as it
+ * is: the writer reports what fails.
  */
 export function claimStateDir(dir: string): Claim {
   const held = tryLock(dir);
@@ -24,7 +24,7 @@ export function claimStateDir(dir: string): Claim {
     // exists (a pid reused after a restart) or cannot be made: the writer says which
   }
   tryLock(instead);
-  return { dir: instead, heldBy: held, instead };
+  return { dir: instead, heldBy: held };
 }
 
 /**
@@ -45,7 +45,7 @@ function tryLock(dir: string): string | undefined {
     locked = lockExclusively(fd);
   } catch {
     closeSync(fd);
-    return undefined; // no libc: no lock
+    return undefined; // no libc, or a file system without locks: nobody is known to hold it
   }
   if (!locked) {
     const holder = readFileSync(fd, 'latin1').trim();

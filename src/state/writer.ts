@@ -32,7 +32,7 @@ export interface StateWriterOptions {
    * read-only remount), false when the files are current again: usher then marks itself so that
    * readers answer 6 (its process name, see STALE_NAME).
    */
-  readonly outOfDate?: (outOfDate: boolean) => void;
+  readonly markStale?: (stale: boolean) => void;
 }
 
 export interface StateWriter {
@@ -55,7 +55,7 @@ export function staleAfter(heartbeatMs: number): number {
   return Math.max(3 * heartbeatMs, 10_000);
 }
 
-export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now, outOfDate = () => undefined }: StateWriterOptions): StateWriter {
+export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now, markStale = () => undefined }: StateWriterOptions): StateWriter {
   if (!Number.isSafeInteger(heartbeatMs) || heartbeatMs <= 0) throw new RangeError(`heartbeatMs must be a positive integer, got ${heartbeatMs}`);
   let last: StateFile | undefined;
   let healthy = true;
@@ -66,7 +66,7 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
     try {
       writeFiles(dir, stamp(state, now(), heartbeatMs));
       if (!healthy) {
-        outOfDate(false);
+        markStale(false);
         quietly(() => log.info({ stateDir: dir }, `state writes to ${dir} work again`));
       }
       healthy = true;
@@ -82,7 +82,7 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
       healthy = false;
       // The old files must not answer for a state that moved on (ready during a drain): remove
       // them; where even that fails, readers learn it from usher's process name.
-      if (!withdraw(dir)) outOfDate(true);
+      if (!withdraw(dir)) markStale(true);
     }
   };
 
@@ -116,7 +116,6 @@ export function createStateWriter({ dir, log, heartbeatMs = 2000, now = Date.now
 /**
  * The state as written: the flat fields first, in schema order, whatever order the caller built
  * them in (bin/usher-probe reads them one per line and stops at `reasonSince`), then the rest.
- * A detail is '' when a caller built its state without one (tests, older code paths).
  */
 function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): StateFile {
   const flat = {
@@ -131,9 +130,9 @@ function stamp(state: StateFile, heartbeatAt: number, heartbeatMs: number): Stat
     startupReason: oneLine(state.startupReason),
     readyReason: oneLine(state.readyReason),
     liveReason: oneLine(state.liveReason),
-    startupDetail: oneLine(state.startupDetail ?? ''),
-    readyDetail: oneLine(state.readyDetail ?? ''),
-    liveDetail: oneLine(state.liveDetail ?? ''),
+    startupDetail: oneLine(state.startupDetail),
+    readyDetail: oneLine(state.readyDetail),
+    liveDetail: oneLine(state.liveDetail),
     reasonSince: state.reasonSince,
   };
   // Spreading `state` over `flat` keeps flat's key order and state's other fields; flat's values win.

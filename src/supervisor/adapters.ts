@@ -48,7 +48,7 @@ export interface AdapterContext {
   readonly ownChildren: Set<number>;
   readonly app: () => AppHandle | undefined;
   /** What usher reaps by pid besides the app (its guardian). */
-  readonly alsoSpawned: () => readonly { collect(): unknown }[];
+  readonly guardian: () => readonly { collect(): unknown }[];
   readonly dispatch: (event: Unstamped) => void;
   /** A record of a script or check changed: the state file follows. */
   readonly changed: () => void;
@@ -69,7 +69,11 @@ export function createAdapters(context: AdapterContext): Adapters {
     timers: new Timers((name: TimerName) => dispatch({ type: 'timer', name })),
     reaps: createReapSchedule({
       reaper: context.libc && new Reaper(context.libc, (pid) => ownChildren.has(pid)),
-      ownSpawned: () => [...[context.app()].filter((app) => app !== undefined), ...context.alsoSpawned()],
+      reapedByPid: () => [...[context.app()].filter((app) => app !== undefined), ...context.guardian()],
+      leftGroup: () => {
+        const app = context.app();
+        return app && !config.singleChild && app.collect() ? app.pid : undefined;
+      },
       onOrphans: (reaped) => orphanLog.reaped(reaped),
       afterPass: () => leftovers.check(),
       everySecond: () => ports?.tick(),

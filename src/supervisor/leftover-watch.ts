@@ -12,7 +12,7 @@ const POLL_MS = 100;
  * of /proc is read only while the app's group still has a member (which, should usher not be a
  * subreaper, may live outside its tree). Without /proc, only the group can be asked.
  */
-export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
+function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
   const children = listChildren();
   if (children === undefined || !childrenListsReadable()) return scanAll(pgid, own);
   const found = new Map<number, Leftover>();
@@ -29,7 +29,8 @@ export function liveLeftovers(pgid: number | undefined, own: ReadonlySet<number>
 /** The same from one read of every process: no children lists (an old kernel), or no /proc at all. */
 function scanAll(pgid: number | undefined, own: ReadonlySet<number>): Leftover[] {
   const processes = allProcesses();
-  if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [{ pid: pgid, pgrp: pgid }] : [];
+  // The group's leader, the app, is gone: its members are reached only by a group signal.
+  if (!processes) return pgid !== undefined && sendSignal(-pgid, 0) ? [{ pid: -pgid, pgrp: pgid }] : [];
   const children = new Map<number, ProcStat[]>();
   for (const stat of processes) {
     const siblings = children.get(stat.ppid);
@@ -46,13 +47,14 @@ function scanAll(pgid: number | undefined, own: ReadonlySet<number>): Leftover[]
   return [...found.values()];
 }
 
-export interface Leftover {
+interface Leftover {
+  /** Negative: the whole group, where no pid of it can be known (no /proc). */
   readonly pid: number;
   readonly pgrp: number;
 }
 
 /** Orphans usher adopted: its children that it did not start itself. */
-export function adoptedOrphans(own: ReadonlySet<number>): number[] {
+function adoptedOrphans(own: ReadonlySet<number>): number[] {
   return (listChildren() ?? []).filter((pid) => !own.has(pid));
 }
 
@@ -65,7 +67,8 @@ export class LeftoverWatch {
   #pgid: number | undefined;
   #watching = false;
   #poll: NodeJS.Timeout | undefined;
-  readonly #termed = new Set<number>();
+  /** Who had TERM, who had SIGKILL: each goes once to a process. */
+  readonly #sent = new Map<number, Set<number>>([[SIG.TERM, new Set()], [SIG.KILL, new Set()]]);
 
   constructor(
     private readonly own: ReadonlySet<number>,
@@ -86,29 +89,33 @@ export class LeftoverWatch {
   /**
    * Signals every leftover of the app's group `pgid`, each by its pid (a group signal would miss
    * those that left it). TERM goes once to each process: a second one is, to many apps, "stop
-   * now". `spareGroup`: the group's members had the stop signal already.
+   * now"; so does SIGKILL (one that outlives it, in uninterruptible sleep, gets no storm of them).
+   * `spareGroup`: the group's members had the stop signal already. Whether any was sent.
    */
-  signal(signal: number, pgid: number | undefined, spareGroup = false): void {
+  signal(signal: number, pgid: number | undefined, spareGroup = false): boolean {
+    let sent = false;
     for (const { pid, pgrp } of liveLeftovers(pgid, this.own)) {
       if (spareGroup && pgrp === pgid) continue;
-      this.#send(pid, signal);
+      sent = this.#send(pid, signal) || sent;
     }
+    return sent;
   }
 
-  /** To each process usher adopted as subreaper, but the members of the app's group `pgid`. */
-  signalOrphans(signal: number, pgid: number | undefined): void {
+  /** To each process usher adopted as subreaper, but the members of the app's group `pgid`. Whether any was sent. */
+  signalOrphans(signal: number, pgid: number | undefined): boolean {
+    let sent = false;
     for (const pid of adoptedOrphans(this.own)) {
       if (pgid !== undefined && readStat(pid)?.pgrp === pgid) continue;
-      this.#send(pid, signal);
+      sent = this.#send(pid, signal) || sent;
     }
+    return sent;
   }
 
-  #send(pid: number, signal: number): void {
-    if (signal === SIG.TERM) {
-      if (this.#termed.has(pid)) return;
-      this.#termed.add(pid);
-    }
-    sendSignal(pid, signal);
+  #send(pid: number, signal: number): boolean {
+    const had = this.#sent.get(signal);
+    if (had?.has(pid)) return false;
+    had?.add(pid);
+    return sendSignal(pid, signal);
   }
 
   stop(): void {

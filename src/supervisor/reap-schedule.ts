@@ -7,9 +7,11 @@ export interface ReapScheduleOptions {
   /** Orphan reaping; undefined without libc. */
   readonly reaper: Reaper | undefined;
   /** What usher spawned itself with posix_spawn and so reaps by pid: the app, its guardian. */
-  readonly ownSpawned: () => readonly { collect(): unknown }[];
+  readonly reapedByPid: () => readonly { collect(): unknown }[];
+  /** The app's process group once the app was collected: reaped by group where usher cannot list its children. */
+  readonly leftGroup: () => number | undefined;
   readonly onOrphans: (reaped: readonly Reaped[]) => void;
-  /** After every pass: the group watch looks again. */
+  /** After every pass: the leftover watch counts again. */
   readonly afterPass: () => void;
   /** Once a second, on the same wake-up: what else polls that slowly (a ready app's ports). */
   readonly everySecond: () => void;
@@ -32,8 +34,8 @@ export interface ReapSchedule {
 export function createReapSchedule(options: ReapScheduleOptions): ReapSchedule {
   let scheduled = false;
   const pass = (): void => {
-    for (const spawned of options.ownSpawned()) spawned.collect();
-    const result = options.reaper?.reap();
+    for (const spawned of options.reapedByPid()) spawned.collect();
+    const result = options.reaper?.reap(options.leftGroup());
     if (result && result.reaped.length > 0) options.onOrphans(result.reaped);
     options.afterPass();
   };

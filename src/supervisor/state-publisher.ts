@@ -18,7 +18,7 @@ export type Publish = (stateFile: StateFile, final: boolean) => void;
  * (no live usher) whatever a last state file would have said. `openNow`: the directory is
  * opened at once, before the app starts.
  */
-export function statePublisher(stateDir: string | undefined, log: Logger, outOfDate?: (outOfDate: boolean) => void, openNow = false): Publish {
+export function statePublisher(stateDir: string | undefined, log: Logger, markStale?: (stale: boolean) => void, openNow = false): Publish {
   let writer: StateWriter | null | undefined;
   let ownDir: string | undefined;
   let pending: { stateFile: StateFile; timer: NodeJS.Timeout } | undefined;
@@ -27,7 +27,7 @@ export function statePublisher(stateDir: string | undefined, log: Logger, outOfD
     try {
       const choice = chooseStateDir(stateDir, process.env);
       const claim = claimStateDir(choice.dir);
-      writer = createStateWriter({ dir: claim.dir, log, ...(outOfDate ? { outOfDate } : {}) });
+      writer = createStateWriter({ dir: claim.dir, log, ...(markStale ? { markStale } : {}) });
       if ('heldBy' in claim) {
         ownDir = claim.dir;
         log.warn({ dir: claim.dir, heldBy: claim.heldBy }, `state in ${claim.dir}: ${choice.dir} is held by usher pid ${claim.heldBy}; point the probes here (--state-dir) or give each usher its own --state-dir`);
@@ -49,7 +49,14 @@ export function statePublisher(stateDir: string | undefined, log: Logger, outOfD
       writer?.stop(stateFile);
       // A directory of usher's own inside another's goes with it: nobody probes it once usher is
       // gone, and a Procfile restarted all day would fill the shared one with them.
-      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+      if (ownDir) {
+        try {
+          rmSync(ownDir, { recursive: true, force: true });
+        } catch (error) {
+          // usher is exiting with the app's code: a directory it cannot remove changes nothing of that
+          log.warn({ dir: ownDir }, `cannot remove ${ownDir}: ${(error as Error).message}`);
+        }
+      }
       return;
     }
     if (writer !== undefined) return writer?.write(stateFile);

@@ -3,7 +3,7 @@ import { SIG, signalName } from '../config/signals.js';
 import { renderMetrics } from '../http/metrics.js';
 import type { InitScript } from '../init/init-scripts.js';
 import { initialState } from '../lifecycle/machine.js';
-import type { Effect, MachineConfig, State } from '../lifecycle/types.js';
+import type { Effect, MachineConfig, SignalScope, State } from '../lifecycle/types.js';
 import type { Logger } from '../log/logger.js';
 import { appEnvironment } from '../process/app-env.js';
 import { sendSignal } from '../process/group.js';
@@ -29,7 +29,7 @@ export interface SuperviseOptions {
   readonly libc: Libc | undefined;
   readonly tty: TtyHandover | undefined;
   /** --signals resolved against COMMAND. */
-  readonly signalScope: 'app' | 'group';
+  readonly signalScope: SignalScope;
   readonly initScripts: readonly InitScript[];
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -59,7 +59,7 @@ export interface Supervisor {
 const APP_DEFAULT_SIGNALS = signalRange(LAST_SIGNAL);
 
 /** What the lifecycle machine needs of the configuration. */
-export function machineConfig(config: Config, initScripts: readonly InitScript[], signalScope: 'app' | 'group'): MachineConfig {
+export function machineConfig(config: Config, initScripts: readonly InitScript[], signalScope: SignalScope): MachineConfig {
   return {
     signalScope,
     rewrite: config.rewrite, drainMs: config.drainMs, drainIdleMs: config.drainIdleMs, graceMs: config.graceMs, stopSignal: config.stopSignal,
@@ -81,11 +81,11 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const { config, log } = options;
   const ownChildren = new Set<number>();
   let app: AppHandle | undefined;
-  let guardian: Guardian | undefined;
+  const guardian = guardianSlot(options, ownChildren, log);
   const queue = createEventQueue(initialState, machineConfig(config, options.initScripts, options.signalScope), (effect) => perform(effect));
   const adapters: Adapters = createAdapters({
     config, log, libc: options.libc, initScripts: options.initScripts, cwd: options.cwd, appEnv: appEnvironment(options.env),
-    ownChildren, app: () => app, alsoSpawned: () => (guardian ? [guardian] : []), dispatch: queue.dispatch, changed: () => publish(),
+    ownChildren, app: () => app, guardian: guardian.spawned, dispatch: queue.dispatch, changed: () => publish(),
   });
   const { counters, timers, leftovers, reaps } = adapters;
   const stateFile = (): StateFile => buildStateFile({ state: queue.state(), init: adapters.initRunner?.records() ?? [], checks: adapters.checks?.records() ?? [] });
@@ -94,15 +94,17 @@ export function supervise(options: SuperviseOptions): Supervisor {
   function perform(effect: Effect): void {
     switch (effect.type) {
       case 'spawnApp':
-        app = startApp(options, adapters, ownChildren, queue.dispatch, (started) => (guardian = guard(started, options, ownChildren, log)));
+        app = startApp(options, adapters, ownChildren, queue.dispatch, guardian.start);
         if (!app) return;
         adapters.ports?.start(); // after `app` is set: the ports belong to its tree
         return;
       case 'signalApp':
       case 'signalOrphans':
       case 'signalLeftovers':
-        sendSignals(effect, adapters, log);
-        return reaps.soon(); // after every signal: what it ended can be reaped
+        // After a signal sent, what it ended can be reaped (and a pass counts the leftovers again:
+        // not after none, or a leftover that outlives its SIGKILL would loop here).
+        if (sendSignals(effect, adapters, log)) reaps.soon();
+        return;
       case 'stopSelf':
         return void process.kill(process.pid, 'SIGSTOP');
       case 'setTimer':
@@ -131,7 +133,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
 
   function finish(code: number): never {
     stopAdapters(adapters);
-    guardian?.release();
+    guardian.release();
     killEverythingLeft(ownChildren, options.libc !== undefined);
     reaps.now();
     adapters.orphanLog.flush(); // the orphans not yet counted in a line
@@ -159,6 +161,26 @@ function killApp(state: State, options: SuperviseOptions, ownChildren: ReadonlyS
   if (state.phase === 'exited') return;
   if (state.appPid !== null) sendSignal(options.config.singleChild ? state.appPid : -state.appPid, SIG.KILL);
   killEverythingLeft(ownChildren, options.libc !== undefined);
+}
+
+/**
+ * The app's guardian, once started: reaped with usher's other children, released at usher's exit.
+ * One that died (killed by someone) leaves the app unguarded: that is said, and its pid is no
+ * longer usher's own (the reaper and the leftover watch would pass over whoever reuses it).
+ */
+function guardianSlot(options: SuperviseOptions, ownChildren: Set<number>, log: Logger) {
+  let guardian: Guardian | undefined;
+  const collect = (): void => {
+    if (!guardian?.collect()) return;
+    ownChildren.delete(guardian.pid);
+    log.warn({ pid: guardian.pid }, 'the guardian exited: if usher is SIGKILLed now, the app keeps running unsupervised');
+    guardian = undefined;
+  };
+  return {
+    start: (app: AppHandle): void => void (guardian = guard(app, options, ownChildren, log)),
+    spawned: (): readonly { collect(): void }[] => (guardian ? [{ collect }] : []),
+    release: (): void => guardian?.release(),
+  };
 }
 
 /** Not PID 1 (whose death ends the namespace): a guardian makes the app die with usher, even by SIGKILL. */
@@ -217,12 +239,16 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
 type SignalEffect = Extract<Effect, { type: 'signalApp' | 'signalOrphans' | 'signalLeftovers' }>;
 
 /** The three ways a signal goes out: to the app (its pid or its group), to adopted orphans, to every leftover. */
-function sendSignals(effect: SignalEffect, adapters: Adapters, log: Logger): void {
+/** Whether any signal went out. */
+function sendSignals(effect: SignalEffect, adapters: Adapters, log: Logger): boolean {
   switch (effect.type) {
     case 'signalApp':
-      if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) adapters.counters.signalSent(signalName(effect.signal));
-      else log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
-      return;
+      if (sendSignal(effect.scope === 'group' ? -effect.pid : effect.pid, effect.signal)) {
+        adapters.counters.signalSent(signalName(effect.signal));
+        return true;
+      }
+      log.debug({ signal: signalName(effect.signal) }, 'nothing left to signal');
+      return false;
     case 'signalOrphans':
       return adapters.leftovers.signalOrphans(effect.signal, effect.pgid ?? undefined);
     case 'signalLeftovers':

@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+import { errnoText } from './errno.js';
 import { lastErrno, lazy } from './koffi.js';
 
 const F_SETFD = 2;
@@ -49,7 +51,14 @@ const LOCK_EX = 2;
 const LOCK_NB = 4;
 const flock = lazy('int flock(int fd, int operation)');
 
-/** flock(LOCK_EX | LOCK_NB): true when this process now holds the lock; the kernel drops it when the process dies. */
+/**
+ * flock(LOCK_EX | LOCK_NB): true when this process now holds the lock (the kernel drops it when
+ * the process dies), false when another holds it. Any other failure (ENOLCK on a network file
+ * system, no flock at all) throws: nobody is known to hold it.
+ */
 export function lockExclusively(fd: number): boolean {
-  return flock()(fd, LOCK_EX | LOCK_NB) === 0;
+  if (flock()(fd, LOCK_EX | LOCK_NB) === 0) return true;
+  const errno = lastErrno();
+  if (errno === constants.errno.EWOULDBLOCK) return false;
+  throw new Error(`flock: ${errnoText(errno)}`);
 }

@@ -11,6 +11,8 @@ import { spawnInNewSession, type SpawnRequest } from './spawn.js';
 export interface Libc {
   /** waitpid(pid, WNOHANG | __WALL): the wait status when it was reaped, undefined otherwise. */
   reapIfExited(pid: number): number | undefined;
+  /** waitpid(-pgid, WNOHANG): one exited child of usher's in process group `pgid`, reaped; undefined when none. */
+  reapFromGroup(pgid: number): { readonly pid: number; readonly status: number } | undefined;
   spawnInNewSession(request: SpawnRequest): { pid: number } | { errno: number };
   setChildSubreaper(): boolean;
   /** prctl(PR_SET_PDEATHSIG): usher gets `signal` when its own parent dies (tini's -p). */
@@ -100,6 +102,10 @@ export function loadLibc(): Libc | Error {
   const status = [0];
   return {
     reapIfExited: (pid) => (waitpid()(pid, status, WNOHANG | WALL) === pid ? status[0] : undefined),
+    reapFromGroup: (pgid) => {
+      const pid = waitpid()(-pgid, status, WNOHANG | WALL);
+      return pid > 0 ? { pid, status: status[0]! } : undefined;
+    },
     spawnInNewSession,
     setChildSubreaper: () => prctl()(PR_SET_CHILD_SUBREAPER, 'unsigned long', 1, 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,
     setProcessName: (name) => prctl()(PR_SET_NAME, 'const char *', name.slice(0, 15), 'unsigned long', 0, 'unsigned long', 0, 'unsigned long', 0) === 0,

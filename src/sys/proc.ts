@@ -25,6 +25,8 @@ export function readStat(pid: number | string): ProcStat | undefined {
 
 /** Every process usher can see in /proc, with its stat. */
 export function allProcesses(): ProcStat[] | undefined {
+  // An empty directory where /proc should be (a tmpfs over it) lists no process: that is not none.
+  if (!procMounted()) return undefined;
   let entries: string[];
   try {
     entries = readdirSync('/proc');

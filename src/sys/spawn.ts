@@ -38,14 +38,14 @@ export interface SpawnRequest {
 }
 
 /**
- * posix_spawn_file_actions_t: glibc's is 80 bytes on 64-bit Linux (40 on 32-bit), musl's 80
- * and 40 too; declared as glibc declares it, so koffi gives the size for this machine.
+ * posix_spawn_file_actions_t: glibc's is 80 bytes on 64-bit Linux (76 on 32-bit), musl's the
+ * same; declared as glibc declares it, so koffi gives the size for this machine.
  */
 const actionsType = declared((koffi) => koffi.struct({ allocated: 'int', used: 'int', actions: 'void *', pad: koffi.array('int', 16) }));
 
 /**
  * posix_spawn of `path` in a new session (setsid), with an empty signal mask, inheriting
- * stdin, stdout and stderr: the pid, or the error number.
+ * stdout and stderr, and stdin unless `request.stdin` names another: the pid, or the error number.
  */
 export function spawnInNewSession(request: SpawnRequest): { pid: number } | { errno: number } {
   const { koffi } = native();

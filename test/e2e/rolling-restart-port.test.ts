@@ -17,7 +17,7 @@ import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 const HAPROXY = findHaproxy();
 if ('missing' in HAPROXY) throw new Error(HAPROXY.missing);
 
-const APP = path.join(FIXTURES, 'late-port-app.mjs');
+const APP = path.join(FIXTURES, 'http-app.mjs');
 const INTER_MS = 100;
 const CONCURRENCY = 20;
 /** Bounds the flood; a rollout that needs more fails in waitForMoreSuccesses, naming the count. */
@@ -46,7 +46,7 @@ function exited(run: Run): boolean {
 async function startInstance(server: Backend, generation: number, usherArgs: readonly string[]): Promise<Instance> {
   const name = `${server.name}${generation}`;
   const run = startUsher(['--http', `127.0.0.1:${server.checkPort}`, ...usherArgs, '--', process.execPath, APP],
-    { env: { PORT: String(server.port), APP_NAME: name, KUBERNETES_SERVICE_HOST: '' } });
+    { env: { PORT: String(server.port), APP_NAME: name, LISTEN_DELAY_MS: '1000', KUBERNETES_SERVICE_HOST: '' } });
   // usher's HTTP server is up (or usher failed to start, which this names at once).
   await run.waitForLog((line) => line.msg.endsWith('server listening'), WAIT_MS);
   return { run, name };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findHaproxy, freePorts, startHaproxy, type Backend, type Haproxy } from './haproxy/haproxy.js';
 import { startLoad, type Load, type LoadResult } from './haproxy/load.js';
-import { FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, killRun, startUsher, type Run } from '../helpers/usher.js';
 
 // End to end: a rolling restart of two instances of a naive HTTP app (it stops
 // accepting the moment it gets SIGTERM), each under usher, behind a real HAProxy that
@@ -21,21 +21,6 @@ const CONCURRENCY = 20;
 const MAX_REQUESTS = 60_000;
 const WAIT_MS = 15_000;
 
-/** Polls an outside condition (HAProxy's view of a server) every 20 ms, bounded. */
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function bounded<T>(promise: Promise<T>, what: string, timeoutMs = WAIT_MS): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -87,10 +72,10 @@ async function rollingRestart(drain: string): Promise<Outcome> {
     const current = await Promise.all(servers.map((server) => startInstance(server, 1, drain)));
     runs.push(...current);
     haproxy = startHaproxy({ binary: (HAPROXY as { path: string }).path, dir, frontendPort: frontendPort!, servers, interMs: INTER_MS, fall: 2, rise: 1 });
-    await until(async () => {
+    await eventually(async () => {
       const states = await haproxy!.serverStates();
       return servers.every((server) => states.get(server.name) === 'UP');
-    }, `HAProxy to see both servers UP\n${haproxy.output()}`);
+    }, `HAProxy to see both servers UP\n${haproxy.output()}`, WAIT_MS);
 
     load = startLoad({ port: frontendPort!, concurrency: CONCURRENCY, maxRequests: MAX_REQUESTS });
     await load.waitForMoreSuccesses(300, WAIT_MS);
@@ -103,7 +88,7 @@ async function rollingRestart(drain: string): Promise<Outcome> {
       const terminated = Date.now();
       old.kill('SIGTERM');
       // The stop side is left to HAProxy's health checks of /readyz alone.
-      await until(async () => (await stateOf(server.name)).startsWith('DOWN'), `HAProxy to mark ${server.name} DOWN`);
+      await eventually(async () => (await stateOf(server.name)).startsWith('DOWN'), `HAProxy to mark ${server.name} DOWN`, WAIT_MS);
       detectionMs.push(Date.now() - terminated);
       downBeforeAppStop.push(!old.stdout.includes('SIGTERM'));
       const exit = await bounded(old.exited, `usher of ${server.name} to exit`);
@@ -115,7 +100,7 @@ async function rollingRestart(drain: string): Promise<Outcome> {
       const replacement = await startInstance(server, 2, drain);
       runs.push(replacement);
       current[index] = replacement;
-      await until(async () => (await stateOf(server.name)) === 'UP', `HAProxy to mark the new ${server.name} UP`);
+      await eventually(async () => (await stateOf(server.name)) === 'UP', `HAProxy to mark the new ${server.name} UP`, WAIT_MS);
     }
     const rolloutMs = Date.now() - rolloutStart;
 

@@ -36,13 +36,16 @@ function state(dir: string): StateFile | undefined {
  * A server that starts an answer, then sends one byte every 100 ms and never ends it: of a header
  * line, or (`body`) of a body after complete headers. Counts its open sockets.
  */
-async function tricklingServer(part: 'header' | 'body' = 'header'): Promise<{ port: number; open: () => number; accepted: () => number }> {
+async function tricklingServer(part: 'header' | 'body' = 'header'): Promise<{ port: number; open: () => number; accepted: () => number; mostOpen: () => number }> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  let mostOpen = 0;
   const server = createServer((socket) => {
     accepted += 1;
     sockets.add(socket);
+    mostOpen = Math.max(mostOpen, sockets.size);
     socket.on('error', () => undefined);
+    socket.resume(); // reads, so that the client's close is seen at once, not at the next write
     socket.write(part === 'header' ? 'HTTP/1.1 200 OK\r\nX-Trickle: ' : 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n');
     const trickle = setInterval(() => socket.write('a'), 100);
     socket.once('close', () => {
@@ -55,7 +58,7 @@ async function tricklingServer(part: 'header' | 'body' = 'header'): Promise<{ po
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
-  return { port: (server.address() as { port: number }).port, open: () => sockets.size, accepted: () => accepted };
+  return { port: (server.address() as { port: number }).port, open: () => sockets.size, accepted: () => accepted, mostOpen: () => mostOpen };
 }
 
 function listen(server: Server): Promise<void> {
@@ -176,5 +179,16 @@ describe('--check-timeout is a deadline for the whole check', () => {
     await eventually(() => state(dir)?.checks[0]?.lastResult === 'HTTP 200', 'HTTP 200 in state.json', 5000);
     // The body is not waited for, nor left streaming: the deadline closes the connection.
     await eventually(() => server.accepted() >= 1 && server.open() === 0, 'the check\'s connection closed', 5000);
+  });
+
+  it('a check never overlaps itself: the next run waits for the body of the last one to end or be cut off', async () => {
+    const server = await tricklingServer('body');
+    const dir = folder();
+    // The interval is shorter than the deadline: counted from the outcome, a run would start while the last one still streams.
+    const run = startUsher(['--state-dir', dir, '--ready-http', `http://127.0.0.1:${server.port}/`, '--check-timeout', '1s', '--check-interval', '100ms', '--', 'sleep', '60']);
+    runs.current = run;
+    await run.waitForLog('readiness check ready-http-1 passing', 5000);
+    await eventually(() => server.accepted() >= 3, 'three runs of the check', 10_000);
+    expect(server.mostOpen()).toBe(1);
   });
 });

@@ -69,8 +69,8 @@ describe('bin/usher finds its dist/', () => {
     await expectRuns('sh', { args: ['usher'], cwd: path.join(root, 'sh-usher/bin') });
   });
 
-  it("through npm's global symlink: PREFIX/bin/usher -> ../lib/node_modules/usher/bin/usher", async () => {
-    await expectRuns(install('global/lib/node_modules/usher', { at: 'global/bin/usher', to: '../lib/node_modules/usher/bin/usher' }));
+  it("through npm's global symlink: PREFIX/bin/usher -> ../lib/node_modules/usher-init/bin/usher", async () => {
+    await expectRuns(install('global/lib/node_modules/usher-init', { at: 'global/bin/usher', to: '../lib/node_modules/usher-init/bin/usher' }));
   });
 
   it('through the global symlink of a scoped or renamed package, and found on PATH', async () => {
@@ -78,8 +78,8 @@ describe('bin/usher finds its dist/', () => {
     await expectRuns('usher', { pathFirst: path.join(root, 'scoped/bin') });
   });
 
-  it('through a local node_modules/.bin/usher -> ../usher/bin/usher', async () => {
-    await expectRuns(install('app/node_modules/usher', { at: 'app/node_modules/.bin/usher', to: '../usher/bin/usher' }));
+  it('through a local node_modules/.bin/usher -> ../usher-init/bin/usher', async () => {
+    await expectRuns(install('app/node_modules/usher-init', { at: 'app/node_modules/.bin/usher', to: '../usher-init/bin/usher' }));
   });
 
   it('through a local node_modules/.bin/usher -> ../@acme/usher/bin/usher', async () => {

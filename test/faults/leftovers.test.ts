@@ -125,3 +125,17 @@ describe('usher SIGKILLed while not PID 1', () => {
     await eventually(() => !processExists(app) && !processExists(child), 'the app and its child to be gone', 5_000);
   });
 });
+
+describe('the guardian killed by someone else', () => {
+  it('is named (the app is unguarded from then on), and usher runs on to exit with the app\'s code', async () => {
+    const run = startUsher(['--log-level', 'debug', '--', 'sh', '-c', 'trap "exit 7" TERM; sleep 300 & wait']);
+    runs.current = run;
+    const guardian = Number((await run.waitForLog('guardian started: the app dies with usher, even if usher is SIGKILLed')).pid);
+    process.kill(guardian, 'SIGKILL');
+    const warning = await run.waitForLog(/^the guardian exited/, 5_000);
+    expect(warning.pid).toBe(guardian);
+    expect(warning.level).toBe('warn');
+    process.kill(run.pid, 'SIGTERM');
+    expect((await run.exited).code).toBe(7);
+  });
+});

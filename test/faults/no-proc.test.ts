@@ -34,4 +34,15 @@ describe('no /proc', () => {
     expect(run.stdout).toContain('got-term');
     expect(procWarnings(run.logs)).toHaveLength(1);
   });
+
+  it('what the app leaves in its group gets its TERM, by a group signal (no pid of it can be known)', async () => {
+    const member = '(trap "echo member-term; exit 0" TERM; echo member; while :; do sleep 0.05; done) &';
+    const run = startUsher(['--grace', '10s', '--', 'sh', '-c', `${member} exit 4`], { wrap: NO_PROC });
+    runs.current = run;
+    await run.waitForLog(/process\(es\) left of the app: SIGTERM/);
+    const exit = await run.exited;
+    expect(exit.code, run.stderr).toBe(4);
+    expect(run.stdout).toContain('member-term');
+    expect(run.logs.some((line) => line.msg.includes('SIGKILL to what is left'))).toBe(false);
+  });
 });

@@ -1,25 +1,19 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redactUrl } from '../../src/checks/redact.js';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, killLeftRunning, runUsher, startUsher, USHER, type Run } from '../helpers/usher.js';
+import { closeServersAfterEach, eventually, killLeftRunning, runUsher, startUsher, USHER, type Run } from '../helpers/usher.js';
 
 // Fault: `--ready-http http://admin:pw@host/health?key=pw` showed the password in /status and in
 // the log line "readiness check … passing", and a command check's command (`PGPASSWORD=… psql`)
 // was written to state.json. Every output now hides them; the checks still use the real ones.
 
 const runs = killLeftRunning();
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  })));
-});
+const servers = closeServersAfterEach();
 
 const USER = 'usher-user-5d2b';
 const PASSWORD = 'pw-S3cr3t-9a71';

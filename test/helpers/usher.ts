@@ -1,6 +1,7 @@
 import { afterEach } from 'vitest';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -133,15 +134,21 @@ export async function runUsher(args: readonly string[], options: StartOptions & 
 }
 
 /**
- * Polls a condition of the operating system that has no event to await (a process gone, a
- * zombie reaped), every 20 ms, bounded.
+ * Polls a condition that has no event to await (a process gone, a zombie reaped, HAProxy's view
+ * of a server, a container's state), every 20 ms, bounded. A probe that throws counts as not yet;
+ * the last error is named if time runs out.
  */
-export async function eventually<T>(probe: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -193,6 +200,18 @@ function readdir(dir: string): string[] {
  * (usher runs it in a session of its own, so killing usher alone would orphan it), then usher.
  * The test puts each run it starts in `current`; every run put there is killed, not only the last.
  */
+/** HTTP servers a test pushes here are closed after each test, their connections with them. */
+export function closeServersAfterEach(): Server[] {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    })));
+  });
+  return servers;
+}
+
 export function killLeftRunning(): { current: Run | undefined } {
   const started: Run[] = [];
   let last: Run | undefined;

@@ -1,6 +1,8 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
+import { eventually, FIXTURES, processExists, startUsher, killLeftRunning, type Run } from '../helpers/usher.js';
 
 const RECORDER = path.join(FIXTURES, 'signal-recorder.mjs');
 const NO_PLATFORM = { KUBERNETES_SERVICE_HOST: '', DYNO: '' };
@@ -10,6 +12,14 @@ const runs = killLeftRunning();
 function start(args: readonly string[], env: NodeJS.ProcessEnv = {}): Run {
   runs.current = startUsher(args, { env: { ...NO_PLATFORM, ...env } });
   return runs.current;
+}
+
+function read(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 const time = (run: Run, msg: string): number => Date.parse(String(run.logs.find((line) => line.msg.includes(msg))?.time));
@@ -89,6 +99,27 @@ describe('graceful stop', () => {
     expect(exit.code).toBe(137);
     expect(run.stdout).not.toContain('SIGTERM');
   });
+
+  // Heroku sends TERM to every process of the dyno at once; usher adds none. A daemon usher
+  // adopted (it double-forked away) records each TERM it gets, and ignores them, as does its child.
+  for (const drain of ['0s', '1s']) {
+    it(`on Heroku, a daemon gets the platform's TERM only, with the app exiting ${drain === '0s' ? 'during the grace' : 'during the drain'}`, async () => {
+      const record = path.join(mkdtempSync(path.join(tmpdir(), 'usher-heroku-')), 'terms');
+      const daemon = `setsid sh -c 'trap "echo TERM >> $1" TERM; (trap "" TERM; exec sleep 300) & echo "daemon $$ $!"; while :; do wait; sleep 0.05; done' sh ${record}`;
+      const run = start(['--drain', drain, '--grace', '500ms', '--', 'sh', '-c', `(${daemon} &); trap "exit 0" TERM; while :; do sleep 0.05; done`], { DYNO: 'web.1' });
+      const app = Number((await run.waitForLog('app started')).pid);
+      const pids = /daemon (\d+) (\d+)/.exec(await run.waitForStdout(/daemon \d+ \d+\n/))!.slice(1).map(Number);
+      // The platform's TERMs, one after another (two at once would merge into one pending signal).
+      for (const pid of pids) process.kill(pid, 'SIGTERM');
+      await eventually(() => read(record) === 'TERM\n', 'the daemon to record its TERM', 5_000);
+      run.kill('SIGTERM');
+      await run.waitForLog(drain === '0s' ? 'the platform signals every process itself' : 'not ready from now on');
+      process.kill(app, 'SIGTERM');
+      expect((await run.exited).code).toBe(0);
+      expect(read(record)).toBe('TERM\n');
+      expect(pids.filter(processExists)).toEqual([]);
+    });
+  }
 
   it('defaults the drain to 5s under Kubernetes and says so; warns when drain + grace exceed the budget', async () => {
     const run = start(['--grace', '28s', '--', 'sleep', '30'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' });

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, request, type ServerResponse, type Server } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StateFile } from '../../src/state/schema.js';
-import { eventually, killLeftRunning, ROOT, startUsher, USHER, type Run } from '../helpers/usher.js';
+import { closeServersAfterEach, eventually, killLeftRunning, ROOT, startUsher, USHER, type Run } from '../helpers/usher.js';
 
 // A failing check's own words (`db replica lag 42s`) where people look: the line a probe prints
 // (the kubelet puts it into the pod's events, Docker into `docker inspect`), /readyz and /livez,
@@ -17,13 +17,7 @@ const USHER_PROBE = path.join(ROOT, 'bin/usher-probe');
 const SHELLS: readonly (readonly string[])[] = [[], ['dash'], ['busybox', 'sh']];
 
 const runs = killLeftRunning();
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  })));
-});
+const servers = closeServersAfterEach();
 
 interface Outcome {
   readonly code: number | null;

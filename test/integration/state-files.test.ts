@@ -143,10 +143,10 @@ describe('an unwritable state dir', () => {
       const writer = createStateWriter({ dir, log: { info: line('info'), warn: line('warn'), error: line('error') }, heartbeatMs: 60_000 });
       // Bigger than the 4 KB file system: the full case fails on the write itself.
       const state = { version: 1, usherPid: process.pid, heartbeatAt: 0, heartbeatMs: 0, staleAfterMs: 0,
-        startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', reasonSince: 0,
+        startupCode: 0, readyCode: 0, liveCode: 0, startupReason: '', readyReason: '', liveReason: '', startupDetail: '', readyDetail: '', liveDetail: '', reasonSince: 0,
         phase: 'running', appPid: 1, startedAt: 1, exitCode: -1, timeline: [], init: [],
         checks: [{ id: 'c', kind: 'ready', type: 'cmd', target: 'x', status: 'passing', consecutiveFailures: 0,
-          consecutiveSuccesses: 1, lastRunAt: 1, lastDurationMs: 1, lastResult: 'ok', output: 'x'.repeat(8192) }] };
+          consecutiveSuccesses: 1, lastRunAt: 1, lastDurationMs: 1, lastResult: 'ok', lastDetail: '', output: 'x'.repeat(8192) }] };
       for (let i = 0; i < 3; i++) writer.write(state);
       const before = writer.healthy;
       execFileSync('mount', ['-t', 'tmpfs', '-o', fix, 'tmpfs', dir]); // source and type named: a user namespace has no mtab to look them up

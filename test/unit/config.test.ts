@@ -120,6 +120,7 @@ describe('configuration from flags and USHER_* variables', () => {
     expect(parseHttpAddress('8081')).toEqual({ host: '0.0.0.0', port: 8081 });
     expect(parseHttpAddress('[::1]:0')).toEqual({ host: '::1', port: 0 });
     expect(() => parseHttpAddress('70000')).toThrow();
+    expect(error(['--http', '[fe80::1%eth0]:8081', 'app'])).toBe('--http: invalid address "[fe80::1%eth0]:8081": an IPv6 zone (%eth0) is not supported; bind [::] or a global address');
   });
 
   it('splits command lists in the environment on newlines, other lists on commas', () => {

@@ -126,6 +126,9 @@ describe('lifecycle machine', () => {
       { type: 'signalApp', signal: SIG.HUP, pid: 100, scope: 'group' },
     ]);
     expect(later.state.heldSignals).toEqual([]);
+    expect(later.effects.some((effect) => effect.type === 'stopSelf')).toBe(false);
+    const stopped = run([{ type: 'start' }, signal(SIG.TSTP), { type: 'spawned', pid: 100 }]).effects.filter((effect) => effect.type === 'signalApp' || effect.type === 'stopSelf');
+    expect(stopped).toEqual([{ type: 'signalApp', signal: SIG.TSTP, pid: 100, scope: 'group' }, { type: 'stopSelf' }]);
   });
 
   it('uses the stop signal from config, else the received one after rewrite', () => {

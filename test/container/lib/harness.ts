@@ -109,21 +109,5 @@ export async function processes(of: UsherImage, name: string): Promise<Proc[]> {
   return result.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Proc);
 }
 
-/**
- * Polls a condition of the container that has no event to await, bounded (each poll is usually
- * a podman call of 100 ms or more).
- */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls a condition of the container (each poll is usually a podman call of 100 ms or more). */
+export { eventually } from '../../helpers/usher.js';
