@@ -11,7 +11,7 @@ import { optionReader, type CliValues, type OptionReader } from './option-reader
 import { parseBoolean, parseChoice, parsePath } from './parsers.js';
 import { detectPlatform, machineProbe, type Platform } from '../platform/platform.js';
 import { parseRequestSignal, parseRewrite, parseSignal } from './signals.js';
-import { isIP } from 'node:net';
+import { ipVersion } from '../sys/ip.js';
 
 export type { CliValues };
 
@@ -37,7 +37,7 @@ export function parseHttpAddress(text: string): HttpAddress {
   if (host === 'localhost') return { host: '127.0.0.1', port };
   // fe80::1%eth0 is an IP to Node, but the socket usher binds at start takes no zone.
   if (host.includes('%')) throw new Error(`invalid address ${JSON.stringify(text)}: an IPv6 zone (%${host.split('%')[1]}) is not supported; bind [::] or a global address`);
-  if (isIP(host) === 0) throw new Error(`invalid address ${JSON.stringify(text)}: the host must be an IP address or localhost (usher does not resolve names)`);
+  if (ipVersion(host) === 0) throw new Error(`invalid address ${JSON.stringify(text)}: the host must be an IP address or localhost (usher does not resolve names)`);
   return { host, port };
 }
 

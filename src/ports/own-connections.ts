@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from '../sys/ip.js';
 
 /** A connection of usher's own stays recognisable this long: Linux keeps a closed one 60 s in TIME_WAIT. */
 const REMEMBER_MS = 70_000;
@@ -40,7 +40,7 @@ class OwnConnections {
 
 function isLocal(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '');
-  return bare === 'localhost' || (isIP(bare) === 4 && bare.startsWith('127.')) || bare === '::1' || bare.startsWith('::ffff:127.');
+  return bare === 'localhost' || (ipVersion(bare) === 4 && bare.startsWith('127.')) || bare === '::1' || bare.startsWith('::ffff:127.');
 }
 
 export const ownConnections = new OwnConnections();

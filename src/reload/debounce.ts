@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-
 /**
  * Calls `fire` once `quietMs` have passed without a poke, or `maxWaitMs` after the first poke
  * of a burst at the latest: a directory written to without pause (a log file next to the

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { describeChange } from './compare.js';
 import { Debouncer } from './debounce.js';
 import { DirWatches } from './dir-watches.js';

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipVersion } from './ip.js';
 import { errnoText } from './errno.js';
 import { declared, lastErrno, lazy, native } from './koffi.js';
 
@@ -29,7 +29,7 @@ const sockaddrIn6 = declared((koffi) => koffi.struct({ family: 'uint16', port: '
  */
 export function listenTcp(host: string, port: number): number {
   const { koffi } = native();
-  const family = isIP(host) === 6 ? AF_INET6 : AF_INET;
+  const family = ipVersion(host) === 6 ? AF_INET6 : AF_INET;
   const type = family === AF_INET6 ? sockaddrIn6() : sockaddrIn();
   const address = Buffer.alloc(koffi.sizeof(type));
   const bytes = family === AF_INET6 ? ipv6Bytes(host) : host.split('.').map(Number);
