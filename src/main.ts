@@ -1,5 +1,5 @@
-import { readdirSync, writeSync } from 'node:fs';
-import { procMounted } from './sys/proc.js';
+import { writeSync } from 'node:fs';
+import { openDescriptors, procMounted } from './sys/proc.js';
 import { parseRun } from './cli/parse-run.js';
 import type { Config, HttpAddress, HttpConfig } from './config/config.js';
 import { formatDuration } from './config/duration.js';
@@ -176,12 +176,7 @@ function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
  * is marked, as /proc/self/fd lists them, or every number up to 1023 without /proc.
  */
 function closeInheritedDescriptors(libc: Libc): void {
-  let fds: number[];
-  try {
-    fds = readdirSync('/proc/self/fd').map(Number);
-  } catch {
-    fds = Array.from({ length: 1021 }, (_, index) => index + 3);
-  }
+  const fds = openDescriptors() ?? Array.from({ length: 1021 }, (_, index) => index + 3);
   for (const fd of fds) if (fd > 2) libc.setCloseOnExec(fd);
 }
 

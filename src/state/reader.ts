@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { errorCode } from '../sys/errno.js';
+import { processName } from '../sys/proc.js';
 import { formatElapsed } from '../config/duration.js';
 import { CODE_FIELD, DETAIL_FIELD, PROBE_CODES, REASON_FIELD, STALE_NAME, STATE_FILE, STATE_VERSION, type ProbeCode, type ProbeKind, type StateFile } from './schema.js';
 
@@ -87,14 +88,6 @@ function describeRunning(state: StateFile): string {
   return state.appPid > 0 ? `${state.phase} (app pid ${state.appPid})` : `${state.phase} (usher pid ${state.usherPid})`;
 }
 
-/** /proc/PID/comm, which usher sets to say its state file is out of date; '' when unreadable. */
-function processName(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
-  } catch {
-    return '';
-  }
-}
 
 function noUsher(reason: string, state?: StateFile): ReadResult {
   return state ? { ok: false, code: PROBE_CODES.noUsher, reason, state } : { ok: false, code: PROBE_CODES.noUsher, reason };

@@ -4,6 +4,24 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * What usher reads of /proc. Every reader returns undefined when /proc cannot be read (out of
  * descriptors, no /proc mounted): the caller decides whether to retry or assume the worst.
  */
+/** A file of /proc, whole; undefined when it cannot be read (gone, not ours, out of descriptors). */
+function readProc(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A directory of /proc; undefined when it cannot be read. */
+function listProc(dir: string): string[] | undefined {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ProcStat {
   readonly pid: number;
   readonly state: string;
@@ -13,12 +31,8 @@ export interface ProcStat {
 
 /** The fields of /proc/PID/stat usher needs; the command name may hold spaces and parentheses. */
 export function readStat(pid: number | string): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
+  const text = readProc(`/proc/${pid}/stat`);
+  if (text === undefined) return undefined;
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return { pid: Number(pid), state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]) };
 }
@@ -27,12 +41,8 @@ export function readStat(pid: number | string): ProcStat | undefined {
 export function allProcesses(): ProcStat[] | undefined {
   // An empty directory where /proc should be (a tmpfs over it) lists no process: that is not none.
   if (!procMounted()) return undefined;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return undefined;
-  }
+  const entries = listProc('/proc');
+  if (!entries) return undefined;
   const processes: ProcStat[] = [];
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
@@ -44,12 +54,8 @@ export function allProcesses(): ProcStat[] | undefined {
 
 /** Pids of usher's direct children, zombies included, from every thread's children list. */
 export function listChildren(): number[] | undefined {
-  let tasks: string[];
-  try {
-    tasks = readdirSync('/proc/self/task');
-  } catch {
-    return undefined;
-  }
+  const tasks = listProc('/proc/self/task');
+  if (!tasks) return undefined;
   const pids: number[] = [];
   for (const task of tasks) {
     let text: string;
@@ -86,18 +92,9 @@ export function processTree(roots: readonly number[]): number[] {
     if (seen.has(pid)) continue;
     seen.add(pid);
     found.push(pid);
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // gone
-    }
-    for (const task of tasks) {
-      try {
-        for (const word of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ')) if (word) pending.push(Number(word));
-      } catch {
-        // the thread or the process ended meanwhile
-      }
+    // A process or a thread that ended meanwhile lists nothing.
+    for (const task of listProc(`/proc/${pid}/task`) ?? []) {
+      for (const word of readProc(`/proc/${pid}/task/${task}/children`)?.split(' ') ?? []) if (word) pending.push(Number(word));
     }
   }
   return found;
@@ -109,13 +106,8 @@ export function processTree(roots: readonly number[]): number[] {
  */
 export function socketsOf(pid: number, wanted?: ReadonlySet<number>): Map<number, number> {
   const sockets = new Map<number, number>();
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return sockets; // gone, or not ours to look at
-  }
-  for (const fd of fds) {
+  // None when the process is gone, or not ours to look at.
+  for (const fd of listProc(`/proc/${pid}/fd`) ?? []) {
     const inode = socketInode(fdTarget(pid, Number(fd)));
     if (inode === undefined || sockets.has(inode) || (wanted && !wanted.has(inode))) continue;
     sockets.set(inode, Number(fd));
@@ -143,12 +135,8 @@ export function socketInode(target: string | undefined): number | undefined {
  * PassiveOpens in /proc/net/snmp, counted by the kernel for every listener of the namespace.
  */
 export function tcpPassiveOpens(): number | undefined {
-  let text: string;
-  try {
-    text = readFileSync('/proc/net/snmp', 'latin1');
-  } catch {
-    return undefined;
-  }
+  const text = readProc('/proc/net/snmp');
+  if (text === undefined) return undefined;
   const [names, values] = text.split('\n').filter((line) => line.startsWith('Tcp:'));
   const index = names?.split(' ').indexOf('PassiveOpens') ?? -1;
   const value = index < 0 ? NaN : Number(values?.split(' ')[index]);
@@ -157,14 +145,8 @@ export function tcpPassiveOpens(): number | undefined {
 
 /** The value of `name` in the environment a process was started with (/proc/PID/environ); undefined when absent or unreadable. */
 export function startingEnvironment(pid: number, name: string): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/environ`, 'latin1');
-  } catch {
-    return undefined;
-  }
   const prefix = `${name}=`;
-  return text.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
+  return readProc(`/proc/${pid}/environ`)?.split('\0').find((entry) => entry.startsWith(prefix))?.slice(prefix.length);
 }
 
 /** Whether /proc is there to read (a container may run without it). */
@@ -177,22 +159,24 @@ export function procMounted(): boolean {
  * limit at its start. Infinity when unlimited, undefined when it cannot be read.
  */
 export function openFilesLimit(): number | undefined {
-  try {
-    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
-    if (!match) return undefined;
-    return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
-  } catch {
-    return undefined;
-  }
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(readProc('/proc/self/limits') ?? '');
+  if (!match) return undefined;
+  return match[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[1]);
+}
+
+/** A process's name (/proc/PID/comm), which usher sets to say whether its state file is current. */
+export function processName(pid: number): string | undefined {
+  return readProc(`/proc/${pid}/comm`)?.trim();
+}
+
+/** usher's own open descriptors (/proc/self/fd). */
+export function openDescriptors(): number[] | undefined {
+  return listProc('/proc/self/fd')?.map(Number);
 }
 
 /** A process's argv (/proc/PID/cmdline); a process that set its title shows that title. Undefined when unreadable. */
 export function commandLine(pid: number): string[] | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').filter((word) => word !== '');
-  } catch {
-    return undefined;
-  }
+  return readProc(`/proc/${pid}/cmdline`)?.split('\0').filter((word) => word !== '');
 }
 
 /** The command lines of usher's parent, grandparent and so on, `depth` at most, nearest first. */
@@ -207,13 +191,8 @@ export function ancestorCommandLines(depth: number): string[][] {
 
 /** usher's own cgroup path in systemd's hierarchy (/proc/self/cgroup: the v2 `0::` line, or v1's `name=systemd`). */
 export function ownSystemdCgroup(): string | undefined {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/cgroup', 'latin1');
-  } catch {
-    return undefined;
-  }
-  const lines = text.split('\n');
+  const lines = readProc('/proc/self/cgroup')?.split('\n');
+  if (!lines) return undefined;
   const line = lines.find((entry) => entry.includes(':name=systemd:')) ?? lines.find((entry) => entry.startsWith('0::'));
   return line?.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
 }
