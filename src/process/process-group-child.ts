@@ -2,7 +2,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { SIG } from '../config/signals.js';
 import { listChildren, processTree, startingEnvironment } from '../sys/proc.js';
 import { childProcess } from './child-process.js';
-import { liveGroupMembers, sendSignal } from './group.js';
+import { sendSignal } from './group.js';
 
 /**
  * In the environment of every init script and command check: what one of them leaves behind
@@ -46,7 +46,8 @@ export function signalGroup(pid: number | undefined, signal: number): boolean {
  * everything below it. Each check run cleans up after itself, so runs do not pile up daemons.
  */
 export function killLeftovers(pid: number | undefined, signal: number): void {
-  if (pid !== undefined && liveGroupMembers(pid) > 0) sendSignal(-pid, signal);
+  // Zombies take a signal as harmlessly as the living: no scan of /proc to tell them apart.
+  signalGroup(pid, signal);
   for (const orphan of listChildren() ?? []) {
     const run = startingEnvironment(orphan, RUN_ID);
     if (run === undefined || running.has(run) || !run.startsWith(`${process.pid}.`)) continue;
