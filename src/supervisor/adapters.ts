@@ -12,9 +12,8 @@ import type { AppHandle } from '../process/spawn-app.js';
 import { Reaper } from '../reaper/reaper.js';
 import { startReloadWatcher, type ReloadWatcher } from '../reload/watcher.js';
 import type { Libc } from '../sys/libc.js';
-import { listChildren } from '../sys/proc.js';
 import { Counters } from './counters.js';
-import { LeftoverWatch } from './leftover-watch.js';
+import { adoptedOrphans, LeftoverWatch } from './leftover-watch.js';
 import { createOrphanLog, type OrphanLog } from './orphan-log.js';
 import { createReapSchedule, type ReapSchedule } from './reap-schedule.js';
 import { Timers } from './timers.js';
@@ -102,7 +101,7 @@ function portAdapters({ config, log, dispatch, app, ownChildren }: AdapterContex
   // The app's tree: the app, and the orphans usher adopted from it (daemons that double-forked).
   const roots = (): number[] => {
     const running = app();
-    const adopted = (listChildren() ?? []).filter((pid) => !ownChildren.has(pid));
+    const adopted = adoptedOrphans(ownChildren);
     return running ? [running.pid, ...adopted] : adopted;
   };
   const finder = new ListenerFinder(roots, (why) => log.warn({ why }, 'sock_diag is not available: reading listeners from /proc/net/tcp instead'));

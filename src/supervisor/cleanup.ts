@@ -1,6 +1,6 @@
 import { SIG } from '../config/signals.js';
 import { sendSignal } from '../process/group.js';
-import { listChildren } from '../sys/proc.js';
+import { adoptedOrphans } from './leftover-watch.js';
 
 /**
  * What usher leaves must not outlive it: a check or init script still running (each in a
@@ -13,5 +13,5 @@ export function killEverythingLeft(ownChildren: ReadonlySet<number>, adoptsOrpha
     sendSignal(pid, SIG.KILL);
   }
   if (!adoptsOrphans || process.pid === 1) return;
-  for (const pid of listChildren() ?? []) if (!ownChildren.has(pid)) sendSignal(pid, SIG.KILL);
+  for (const pid of adoptedOrphans(ownChildren)) sendSignal(pid, SIG.KILL);
 }

@@ -54,7 +54,7 @@ interface Leftover {
 }
 
 /** Orphans usher adopted: its children that it did not start itself. */
-function adoptedOrphans(own: ReadonlySet<number>): number[] {
+export function adoptedOrphans(own: ReadonlySet<number>): number[] {
   return (listChildren() ?? []).filter((pid) => !own.has(pid));
 }
 
