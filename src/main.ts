@@ -120,8 +120,7 @@ function bindHttpOrExit(http: HttpConfig): number {
   try {
     return listenTcp(http.host, http.port);
   } catch (error) {
-    output(2).write(`usher: ${http.where}: cannot listen on ${http.host}:${http.port}: ${(error as Error).message}\n`);
-    process.exit(2);
+    bail(`${http.where}: cannot listen on ${http.host}:${http.port}: ${(error as Error).message}`);
   }
 }
 
@@ -143,8 +142,7 @@ function checkReloadPathsOrExit(config: Config): void {
   try {
     checkReloadPaths(config.reload.paths, config.reload.optional);
   } catch (error) {
-    output(2).write(`usher: --reload-on/USHER_RELOAD_ON: ${(error as Error).message}${config.reload.optional ? '' : ' (or pass --reload-optional)'}\n`);
-    process.exit(2);
+    bail(`--reload-on/USHER_RELOAD_ON: ${(error as Error).message}${config.reload.optional ? '' : ' (or pass --reload-optional)'}`);
   }
 }
 
@@ -154,8 +152,7 @@ function listInitScriptsOrExit(config: Config, log: Logger): InitScript[] {
     if (config.init.only && scripts.length === 0) throw new Error(`--init-only, but no executable init script in ${config.init.paths.join(', ')}`);
     return scripts;
   } catch (error) {
-    output(2).write(`usher: --init/USHER_INIT: ${(error as Error).message}\n`);
-    process.exit(2);
+    bail(`--init/USHER_INIT: ${(error as Error).message}`);
   }
 }
 
@@ -166,9 +163,14 @@ function parseOrExit(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
     return parsed.config;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    output(2).write(`usher: ${error.message}\n`);
-    process.exit(2);
+    bail(error.message);
   }
+}
+
+/** Before the app starts, a bad input ends usher: its message on stderr, exit 2. */
+function bail(message: string): never {
+  output(2).write(`usher: ${message}\n`);
+  process.exit(2);
 }
 
 /**
