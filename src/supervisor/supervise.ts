@@ -164,12 +164,20 @@ function killApp(state: State, options: SuperviseOptions, ownChildren: ReadonlyS
 }
 
 /**
- * The app's guardian, once started: reaped with usher's other children, released at usher's exit.
+ * The app's guardian, when usher is not PID 1 (whose death ends the namespace): it makes the app
+ * die with usher, even by SIGKILL. Reaped with usher's other children, released at usher's exit.
  * One that died (killed by someone) leaves the app unguarded: that is said, and its pid is no
  * longer usher's own (the reaper and the leftover watch would pass over whoever reuses it).
  */
 function guardianSlot(options: SuperviseOptions, ownChildren: Set<number>, log: Logger) {
   let guardian: Guardian | undefined;
+  const start = (app: AppHandle): void => {
+    if (process.pid === 1 || !options.libc) return;
+    guardian = startGuardian(options.libc, app.pid, !options.config.singleChild, options.env.PATH);
+    if (!guardian) return log.warn('could not start the guardian: if usher is SIGKILLed, the app keeps running unsupervised');
+    ownChildren.add(guardian.pid);
+    log.debug({ pid: guardian.pid }, 'guardian started: the app dies with usher, even if usher is SIGKILLed');
+  };
   const collect = (): void => {
     if (!guardian?.collect()) return;
     ownChildren.delete(guardian.pid);
@@ -177,23 +185,10 @@ function guardianSlot(options: SuperviseOptions, ownChildren: Set<number>, log: 
     guardian = undefined;
   };
   return {
-    start: (app: AppHandle): void => void (guardian = guard(app, options, ownChildren, log)),
+    start,
     spawned: (): readonly { collect(): void }[] => (guardian ? [{ collect }] : []),
     release: (): void => guardian?.release(),
   };
-}
-
-/** Not PID 1 (whose death ends the namespace): a guardian makes the app die with usher, even by SIGKILL. */
-function guard(app: AppHandle, options: SuperviseOptions, ownChildren: Set<number>, log: Logger): Guardian | undefined {
-  if (process.pid === 1 || !options.libc) return undefined;
-  const guardian = startGuardian(options.libc, app.pid, !options.config.singleChild, options.env.PATH);
-  if (!guardian) {
-    log.warn('could not start the guardian: if usher is SIGKILLed, the app keeps running unsupervised');
-    return undefined;
-  }
-  ownChildren.add(guardian.pid);
-  log.debug({ pid: guardian.pid }, 'guardian started: the app dies with usher, even if usher is SIGKILLed');
-  return guardian;
 }
 
 /** Signals to usher become events; the two the kernel sends when usher hands the terminal over do not. */
@@ -238,8 +233,7 @@ function startApp(options: SuperviseOptions, adapters: Adapters, ownChildren: Se
 
 type SignalEffect = Extract<Effect, { type: 'signalApp' | 'signalOrphans' | 'signalLeftovers' }>;
 
-/** The three ways a signal goes out: to the app (its pid or its group), to adopted orphans, to every leftover. */
-/** Whether any signal went out. */
+/** The three ways a signal goes out: to the app (its pid or its group), to adopted orphans, to every leftover. Whether any went out. */
 function sendSignals(effect: SignalEffect, adapters: Adapters, log: Logger): boolean {
   switch (effect.type) {
     case 'signalApp':
