@@ -27,6 +27,15 @@ export function sendNow(fd: number, bytes: Buffer): number {
 }
 
 const O_CLOEXEC = 0o2000000;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const socket = lazy('int socket(int domain, int type, int protocol)');
+
+/** socket(2), non-blocking and close-on-exec, as every socket of usher's own is: its fd, or -1 (the errno in lastErrno()). */
+export function openSocket(domain: number, type: number, protocol: number): number {
+  return socket()(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+}
+
 const pipe2 = lazy('int pipe2(_Out_ int *fds, int flags)');
 const close = lazy('int close(int fd)');
 const write = lazy('long write(int fd, const void *buf, unsigned long len)');

@@ -1,22 +1,19 @@
 import { ipVersion } from './ip.js';
 import { errnoText } from './errno.js';
+import { closeDescriptor, openSocket } from './fd.js';
 import { declared, lastErrno, lazy, native } from './koffi.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
 const SOCK_STREAM = 1;
 // Linux's generic values (x86, arm, riscv, loongarch).
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const BACKLOG = 511; // Node's own default
 
-const socket = lazy('int socket(int domain, int type, int protocol)');
 const setsockopt = lazy('int setsockopt(int fd, int level, int name, const void *value, uint32_t length)');
 const bind = lazy('int bind(int fd, const void *addr, uint32_t len)');
 const listen = lazy('int listen(int fd, int backlog)');
-const close = lazy('int close(int fd)');
 
 const sockaddrIn = declared((koffi) => koffi.struct({ family: 'uint16', port: 'uint16_be', address: koffi.array('uint8', 4), zero: koffi.array('uint8', 8) }));
 const sockaddrIn6 = declared((koffi) => koffi.struct({ family: 'uint16', port: 'uint16_be', flowinfo: 'uint32', address: koffi.array('uint8', 16), scope: 'uint32' }));
@@ -36,14 +33,14 @@ export function listenTcp(host: string, port: number): number {
   koffi.encode(address, 0, type, family === AF_INET6
     ? { family, port, flowinfo: 0, address: bytes, scope: 0 }
     : { family, port, address: bytes, zero: [0, 0, 0, 0, 0, 0, 0, 0] });
-  const fd = socket()(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  const fd = openSocket(family, SOCK_STREAM, 0);
   if (fd < 0) throw new Error(errnoText(lastErrno()));
   const one = Buffer.alloc(4);
   koffi.encode(one, 0, 'int', 1);
   for (const step of [() => setsockopt()(fd, SOL_SOCKET, SO_REUSEADDR, one, 4), () => bind()(fd, address, address.length), () => listen()(fd, BACKLOG)]) {
     if (step() === 0) continue;
     const errno = lastErrno();
-    close()(fd);
+    closeDescriptor(fd);
     throw new Error(errnoText(errno));
   }
   return fd;

@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 import { errnoText } from './errno.js';
+import { closeDescriptor, openSocket } from './fd.js';
 import { lastErrno, lazy, native, type Koffi } from './koffi.js';
 
 /**
@@ -52,7 +53,7 @@ export class SockDiagError extends Error {
 
 const AF_INET = 2, AF_INET6 = 10, AF_NETLINK = 16, SOCK_RAW = 3, NETLINK_SOCK_DIAG = 4, IPPROTO_TCP = 6;
 // Linux's generic values (x86, arm, riscv, loongarch); MIPS, SPARC and Alpha differ.
-const SOCK_NONBLOCK = 0o4000, SOCK_CLOEXEC = 0o2000000, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, POLLIN = 0x1;
+const MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, POLLIN = 0x1;
 // linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h
 const NLM_F_REQUEST = 0x1, NLM_F_DUMP = 0x300, NLMSG_ERROR = 0x2, NLMSG_DONE = 0x3, NLA_TYPE_MASK = 0x3fff;
 const SOCK_DIAG_BY_FAMILY = 20, INET_DIAG_REQ_BYTECODE = 1, INET_DIAG_NOCOOKIE = 0xffffffff;
@@ -72,11 +73,9 @@ const HOST_LE = endianness() === 'LE';
 /** 12 bytecode bytes a port; nla_len and the jumps are 16-bit. More ports are filtered here only. */
 const MAX_BYTECODE_PORTS = 5000;
 
-const socket = lazy('int socket(int domain, int type, int protocol)');
 const sendto = lazy('long sendto(int fd, const void *buf, unsigned long len, int flags, const void *addr, uint32_t addrlen)');
 const recv = lazy('long recv(int fd, void *buf, unsigned long len, int flags)');
 const poll = lazy('int poll(void *fds, unsigned long nfds, int timeout)');
-const close = lazy('int close(int fd)');
 
 /** The kernel structs (linux/netlink.h, linux/inet_diag.h, linux/tcp.h) and the offsets read from them. */
 function declare(koffi: Koffi) {
@@ -132,7 +131,7 @@ const requests = new Map<string, Buffer>();
 
 /** Closes the netlink socket; the next call opens another. */
 export function closeSockDiag(): void {
-  if (fd >= 0) close()(fd);
+  if (fd >= 0) closeDescriptor(fd);
   fd = -1;
 }
 
@@ -301,7 +300,7 @@ function encodeRequest(koffi: Koffi, L: Layout, family: number, states: number, 
 
 function open(): number {
   if (fd >= 0) return fd;
-  const sock = socket()(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  const sock = openSocket(AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG);
   if (sock < 0) fail('socket(AF_NETLINK, NETLINK_SOCK_DIAG)', lastErrno());
   return (fd = sock);
 }
