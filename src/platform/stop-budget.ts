@@ -27,12 +27,13 @@ const SYSTEMCTL_TIMEOUT_MS = 1000;
  */
 export function checkStopBudget(check: StopBudgetCheck): void {
   const { platform } = check;
-  const systemctl = platform.systemdUnit && findCommand('systemctl', check.envPath, '/');
-  if (!platform.systemdUnit || !systemctl?.ok) return warnIfOver(check, platform.stopBudgetMs, platform.budgetFrom);
-  askSystemd(check, systemctl.file, platform.systemdUnit, (ms) => {
-    if (ms === undefined) return warnIfOver(check, platform.stopBudgetMs, `${platform.budgetFrom}: systemctl could not tell ${platform.systemdUnit!.name}'s`);
-    check.log.debug({ unit: platform.systemdUnit!.name, timeoutStop: formatDuration(ms) }, 'TimeoutStopSec read with systemctl');
-    warnIfOver(check, ms, `TimeoutStopSec of ${platform.systemdUnit!.name}`);
+  const unit = platform.systemdUnit;
+  const systemctl = unit && findCommand('systemctl', check.envPath, '/');
+  if (!unit || !systemctl?.ok) return warnIfOver(check, platform.stopBudgetMs, platform.budgetFrom);
+  askSystemd(check, systemctl.file, unit, (ms) => {
+    if (ms === undefined) return warnIfOver(check, platform.stopBudgetMs, `${platform.budgetFrom}: systemctl could not tell ${unit.name}'s`);
+    check.log.debug({ unit: unit.name, timeoutStop: formatDuration(ms) }, 'TimeoutStopSec read with systemctl');
+    warnIfOver(check, ms, `TimeoutStopSec of ${unit.name}`);
   });
 }
 
